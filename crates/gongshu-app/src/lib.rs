@@ -1,0 +1,1 @@
+//! gongshu-app (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+//! gongshu-domain (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+//! gongshu-policy (placeholder until its issue lands).

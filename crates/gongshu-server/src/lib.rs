@@ -1,0 +1,1 @@
+//! gongshu-server (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+//! gongshu-store (placeholder until its issue lands).
