@@ -1,1 +1,65 @@
-//! gongshu-store (placeholder until its issue lands).
+//! Persistence of gongshu's foundation state: organisations, users and their
+//! roles, console sessions, API keys and the audit log's search index.
+//!
+//! # One crate, two backends, runtime-checked queries
+//!
+//! SQLite (one file, WAL) is the embedded default for one county;
+//! PostgreSQL serves larger deployments. Both live in this one crate behind
+//! [`Store`], which picks the backend from the URL given to
+//! [`Store::connect`].
+//!
+//! Queries use sqlx's runtime-checked `sqlx::query`/`query_as` functions,
+//! not the compile-time `query!` macros. The macros would need a live
+//! database of each backend (or two `.sqlx` offline caches kept in step) for
+//! every build of the workspace; instead every query here is checked at run
+//! time by one conformance suite (`tests/conformance`) that runs the same
+//! test functions against SQLite always and against PostgreSQL whenever
+//! `GONGSHU_TEST_POSTGRES_URL` is set. The SQL text is shared between the
+//! backends wherever possible (`$n` placeholders work on both), so a query
+//! is written once and exercised twice.
+//!
+//! # Use
+//!
+//! One use case is one transaction: [`Store::begin`] → load → check → write
+//! with a compare-and-set on `version` → (the app appends the audit record)
+//! → [`StoreTx::commit`]. A compare-and-set that finds the version changed
+//! returns [`StoreError::Conflict`].
+//!
+//! Rows are plain structs of `String`, `i64`, `Vec<u8>` and
+//! `DateTime<Utc>`; the app layer maps them to domain types. Statuses, kinds
+//! and roles are stored as text and guarded by CHECK constraints; a value
+//! outside the list comes back as [`StoreError::Invalid`].
+//!
+//! Timestamps are stored at microsecond precision (PostgreSQL's); finer
+//! parts are truncated on the way in, on both backends alike.
+//!
+//! Not done here: the TOTP secret is stored as given, not encrypted at rest.
+
+mod store;
+
+mod api_keys;
+mod audit_index;
+mod error;
+mod organisations;
+mod role_grants;
+mod sessions;
+mod users;
+
+pub use api_keys::ApiKeyRow;
+pub use audit_index::{AuditFilter, AuditIndexRow};
+pub use error::StoreError;
+pub use organisations::OrganisationRow;
+pub use role_grants::RoleGrantRow;
+pub use sessions::SessionRow;
+pub use store::{Backend, Store, StoreTx};
+pub use users::{LoginState, UserRow};
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+/// The directory names of the two migration sets, relative to the crate root
+pub const MIGRATION_DIRS: [&str; 2] = ["migrations/sqlite", "migrations/postgres"];
+
+/// Truncates a timestamp to the microsecond, the precision both backends keep.
+pub(crate) fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
+}
