@@ -1,0 +1,918 @@
+//! The ledger: durable, group-committed appends over the journal, the
+//! in-memory tree, publication of tiles and signed checkpoints, payload
+//! materialization, recovery and retention.
+//!
+//! Durability order (see docs/architecture.md): an append is acknowledged
+//! once its journal record is synced. Tiles, entry bundles and the signed
+//! checkpoint are derived data, published shortly after and re-derived from
+//! the journal after a crash. Checkpoints are only signed over synced
+//! entries, and `signer.state` remembers the largest signed tree so that a
+//! restore of old files can never make the log fork.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::checkpoint::Checkpoint;
+use crate::civil::day_of;
+use crate::fsutil::{read_optional, sync_dir, sync_file, write_atomic};
+use crate::hash::{Hash, leaf_hash};
+use crate::journal::{Journal, JournalEntry, list_segments, read_segment};
+use crate::note::NoteSigner;
+use crate::payloads;
+use crate::receipt::Receipt;
+use crate::record::{LeafRecord, RetentionClass, commit_payload};
+use crate::tiles::{self, MAX_ENTRY_LEN, TILE_HEIGHT, TILE_WIDTH};
+use crate::tree::MerkleTree;
+use crate::LedgerError;
+
+/// Source of the current time in Unix milliseconds (injectable for tests).
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// Largest payload accepted (16 MiB).
+const MAX_PAYLOAD: usize = 16 << 20;
+
+/// How the ledger is configured.
+#[derive(Clone)]
+pub struct LedgerOptions {
+    /// Log origin: first line of every checkpoint and the signing key's name.
+    pub origin: String,
+    /// Retention per class in days; never below the class floor.
+    pub retention_days: BTreeMap<RetentionClass, u32>,
+    /// Journal segment size that triggers materialization.
+    pub segment_bytes: u64,
+    /// Longest delay between an append and publication of its tiles.
+    pub publish_interval: Duration,
+    /// Clock.
+    pub clock: Clock,
+}
+
+impl std::fmt::Debug for LedgerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LedgerOptions")
+            .field("origin", &self.origin)
+            .field("retention_days", &self.retention_days)
+            .field("segment_bytes", &self.segment_bytes)
+            .field("publish_interval", &self.publish_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LedgerOptions {
+    /// Defaults: retention at the legal floors, 64 MiB segments, 200 ms
+    /// publication, the system clock.
+    pub fn new(origin: impl Into<String>) -> Self {
+        Self {
+            origin: origin.into(),
+            retention_days: RetentionClass::ALL
+                .into_iter()
+                .map(|c| (c, c.floor_days()))
+                .collect(),
+            segment_bytes: 64 << 20,
+            publish_interval: Duration::from_millis(200),
+            clock: Arc::new(system_now_ms),
+        }
+    }
+
+    fn validate(&self) -> Result<(), LedgerError> {
+        for c in RetentionClass::ALL {
+            let days = self.retention_days.get(&c).copied().unwrap_or(0);
+            if days < c.floor_days() {
+                return Err(LedgerError::RetentionBelowFloor {
+                    class: c.code(),
+                    days,
+                    floor: c.floor_days(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn system_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A record to append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecord {
+    /// Retention class.
+    pub class: RetentionClass,
+    /// Stable action code.
+    pub action: String,
+    /// Details (who, what, why), stored apart from the tree.
+    pub payload: Vec<u8>,
+}
+
+/// Acknowledgement of a durable append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// Index of the entry.
+    pub index: u64,
+    /// Its leaf hash.
+    pub leaf_hash: Hash,
+    /// Time stamped by the ledger.
+    pub occurred_at_ms: i64,
+}
+
+/// A record read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// Entry index.
+    pub index: u64,
+    /// Decoded leaf.
+    pub leaf: LeafRecord,
+    /// Raw leaf bytes.
+    pub leaf_bytes: Vec<u8>,
+    /// Payload, or `None` after its retention ended.
+    pub payload: Option<Vec<u8>>,
+}
+
+type Reply = SyncSender<Result<Appended, LedgerError>>;
+
+struct Pending {
+    entry: JournalEntry,
+    occurred_at_ms: i64,
+    reply: Reply,
+}
+
+#[derive(Default)]
+struct Queue {
+    pending: Vec<Pending>,
+    shutdown: bool,
+}
+
+/// Tree and the entries not yet materialized, shared with readers.
+struct TreeState {
+    tree: MerkleTree,
+    /// Leaf bytes of the current, incomplete level-0 tile.
+    tail_bundle: Vec<Vec<u8>>,
+    /// Full bundles completed since the last publication.
+    completed_bundles: Vec<(u64, Vec<u8>)>,
+    /// Entries since the last materialization (index ≥ `recent_first`).
+    recent: Vec<JournalEntry>,
+    recent_first: u64,
+}
+
+/// State owned by whoever writes: the journal and publication bookkeeping.
+struct WriterState {
+    journal: Journal,
+    published_size: u64,
+    dirty: HashSet<PathBuf>,
+    last_publish: Instant,
+}
+
+struct Signed {
+    size: u64,
+    note: String,
+}
+
+struct Inner {
+    log_dir: PathBuf,
+    journal_dir: PathBuf,
+    payload_dir: PathBuf,
+    state_path: PathBuf,
+    marker_path: PathBuf,
+    signer: NoteSigner,
+    opts: LedgerOptions,
+    queue: Mutex<Queue>,
+    queue_cv: Condvar,
+    tree: RwLock<TreeState>,
+    writer: Mutex<WriterState>,
+    signed: Mutex<Option<Signed>>,
+    poisoned: AtomicBool,
+}
+
+/// The audit ledger. Cheap to share behind an `Arc`; `append` blocks until
+/// the record is durable.
+pub struct Ledger {
+    inner: Arc<Inner>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("log_dir", &self.inner.log_dir)
+            .field("size", &self.size())
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking holder cannot leave these structures half-updated in a way
+    // that matters more than refusing service, so recover the guard.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the ledger in `dir`, recovering from any
+    /// crash. Refuses to open a log that is behind or forked from a
+    /// checkpoint it already signed.
+    pub fn open(dir: &Path, opts: LedgerOptions) -> Result<Self, LedgerError> {
+        opts.validate()?;
+        std::fs::create_dir_all(dir).map_err(|e| LedgerError::io(dir, e))?;
+        let signer = load_or_create_signer(&dir.join("signer.key"), &opts.origin)?;
+        let log_dir = dir.join("log");
+        let journal_dir = dir.join("journal");
+        let payload_dir = dir.join("payloads");
+        let state_path = dir.join("signer.state");
+        let marker_path = dir.join("materialized");
+
+        let (tree_state, journal) = recover(&log_dir, &journal_dir, &marker_path)?;
+        check_signer_state(&state_path, &tree_state.tree)?;
+        let inner = Arc::new(Inner {
+            log_dir,
+            journal_dir,
+            payload_dir,
+            state_path,
+            marker_path,
+            signer,
+            opts,
+            queue: Mutex::new(Queue::default()),
+            queue_cv: Condvar::new(),
+            tree: RwLock::new(tree_state),
+            writer: Mutex::new(WriterState {
+                journal,
+                published_size: 0,
+                dirty: HashSet::new(),
+                last_publish: Instant::now(),
+            }),
+            signed: Mutex::new(None),
+            poisoned: AtomicBool::new(false),
+        });
+        {
+            let mut w = lock(&inner.writer);
+            // Re-derive everything public above the materialized prefix.
+            w.published_size = inner.read_tree().recent_first;
+            inner.publish(&mut w, true)?;
+        }
+        let worker = Arc::clone(&inner);
+        let thread = std::thread::Builder::new()
+            .name("gongshu-ledger-writer".into())
+            .spawn(move || worker.run())
+            .map_err(|e| LedgerError::io(dir, e))?;
+        Ok(Self {
+            inner,
+            thread: Some(thread),
+        })
+    }
+
+    /// Appends a record and returns once it is durable. An error means the
+    /// record is not in the log and the caller must refuse its action.
+    pub fn append(&self, record: NewRecord) -> Result<Appended, LedgerError> {
+        if self.inner.poisoned.load(Ordering::SeqCst) {
+            return Err(LedgerError::Poisoned);
+        }
+        if record.payload.len() > MAX_PAYLOAD {
+            return Err(LedgerError::TooLarge(record.payload.len()));
+        }
+        let occurred_at_ms = (self.inner.opts.clock)();
+        let mut salt = [0u8; 32];
+        getrandom::fill(&mut salt).map_err(|e| LedgerError::Random(e.to_string()))?;
+        let leaf = LeafRecord {
+            occurred_at_ms,
+            class: record.class,
+            action: record.action,
+            commitment: commit_payload(&salt, &record.payload),
+        }
+        .encode()?;
+        if leaf.len() > MAX_ENTRY_LEN {
+            return Err(LedgerError::TooLarge(leaf.len()));
+        }
+        let (tx, rx) = sync_channel(1);
+        {
+            let mut q = lock(&self.inner.queue);
+            if q.shutdown {
+                return Err(LedgerError::Closed);
+            }
+            q.pending.push(Pending {
+                entry: JournalEntry {
+                    index: 0,
+                    leaf,
+                    class: record.class,
+                    day: day_of(occurred_at_ms),
+                    salt,
+                    payload: record.payload,
+                },
+                occurred_at_ms,
+                reply: tx,
+            });
+        }
+        self.inner.queue_cv.notify_one();
+        rx.recv().map_err(|_| LedgerError::Closed)?
+    }
+
+    /// Number of entries.
+    pub fn size(&self) -> u64 {
+        self.inner.read_tree().tree.size()
+    }
+
+    /// Root hash of the whole tree.
+    pub fn root(&self) -> Hash {
+        self.inner.read_tree().tree.root()
+    }
+
+    /// Directory of the public tlog-tiles files.
+    pub fn log_dir(&self) -> &Path {
+        &self.inner.log_dir
+    }
+
+    /// The verifier key in signed-note vkey form.
+    pub fn vkey(&self) -> String {
+        self.inner.signer.verifier().to_vkey()
+    }
+
+    /// The log origin.
+    pub fn origin(&self) -> &str {
+        &self.inner.opts.origin
+    }
+
+    /// A freshly signed checkpoint of the current tree.
+    pub fn checkpoint(&self) -> Result<String, LedgerError> {
+        let size = self.size();
+        self.inner.sign_checkpoint(size).map(|(_, n)| n)
+    }
+
+    /// A receipt (C2SP tlog-proof) for entry `index` against a checkpoint of
+    /// the current tree.
+    pub fn receipt(&self, index: u64) -> Result<Receipt, LedgerError> {
+        let (size, proof) = {
+            let t = self.inner.read_tree();
+            let size = t.tree.size();
+            if index >= size {
+                return Err(LedgerError::NotFound(index));
+            }
+            (size, t.tree.inclusion_proof(index, size)?)
+        };
+        let leaf = self.read(index)?.leaf_bytes;
+        let (_, note) = self.inner.sign_checkpoint(size)?;
+        Ok(Receipt {
+            index,
+            entry: leaf,
+            proof,
+            checkpoint: note,
+        })
+    }
+
+    /// Consistency proof between two sizes of the current tree.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, LedgerError> {
+        Ok(self.inner.read_tree().tree.consistency_proof(old, new)?)
+    }
+
+    /// Reads entry `index` with its payload (checked against the commitment).
+    pub fn read(&self, index: u64) -> Result<StoredRecord, LedgerError> {
+        let (recent, leaf_hash_expected) = {
+            let t = self.inner.read_tree();
+            if index >= t.tree.size() {
+                return Err(LedgerError::NotFound(index));
+            }
+            let recent = index
+                .checked_sub(t.recent_first)
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| t.recent.get(i))
+                .cloned();
+            (recent, t.tree.leaf(index))
+        };
+        let (leaf_bytes, stored) = match recent {
+            Some(e) => (
+                e.leaf,
+                Some(payloads::StoredPayload {
+                    salt: e.salt,
+                    payload: e.payload,
+                }),
+            ),
+            None => {
+                let leaf_bytes = self.inner.read_leaf_from_bundle(index)?;
+                let leaf = LeafRecord::decode(&leaf_bytes)?;
+                let stored = payloads::find(
+                    &self.inner.payload_dir,
+                    leaf.class,
+                    day_of(leaf.occurred_at_ms),
+                    index,
+                )?;
+                (leaf_bytes, stored)
+            }
+        };
+        if Some(leaf_hash(&leaf_bytes)) != leaf_hash_expected {
+            return Err(LedgerError::Corrupt(format!(
+                "entry {index} does not match its leaf hash"
+            )));
+        }
+        let leaf = LeafRecord::decode(&leaf_bytes)?;
+        let payload = match stored {
+            Some(p) => {
+                if commit_payload(&p.salt, &p.payload) != leaf.commitment {
+                    return Err(LedgerError::PayloadTampered { index });
+                }
+                Some(p.payload)
+            }
+            None => None,
+        };
+        Ok(StoredRecord {
+            index,
+            leaf,
+            leaf_bytes,
+            payload,
+        })
+    }
+
+    /// Publishes tiles and the checkpoint now, and syncs all derived files
+    /// (materialization), starting a new journal segment.
+    pub fn sync(&self) -> Result<(), LedgerError> {
+        let mut w = lock(&self.inner.writer);
+        self.inner.materialize(&mut w).inspect_err(|_| self.inner.poison())
+    }
+
+    /// Deletes payloads whose retention has ended at the ledger's clock and
+    /// logs each deletion first. Returns the number of day groups deleted.
+    /// Tree data is never deleted.
+    pub fn expire(&self) -> Result<usize, LedgerError> {
+        self.sync()?;
+        let now = (self.inner.opts.clock)();
+        let today = now.div_euclid(crate::civil::MS_PER_DAY);
+        let mut deleted = 0;
+        for class in RetentionClass::ALL {
+            let keep = i64::from(self.inner.opts.retention_days.get(&class).copied().unwrap_or(u32::MAX));
+            for day in payloads::days(&self.inner.payload_dir, class)? {
+                // A day's payloads expire when the whole day is older than
+                // the retention period.
+                if crate::civil::days_of(day) + keep >= today {
+                    continue;
+                }
+                let payload = format!(
+                    "{{\"class\":\"{}\",\"day\":\"{day:08}\",\"retention_days\":{keep}}}",
+                    class.code()
+                );
+                self.append(NewRecord {
+                    class: RetentionClass::Governance,
+                    action: "audit.retention.expired".into(),
+                    payload: payload.into_bytes(),
+                })?;
+                let dir = payloads::day_dir(&self.inner.payload_dir, class, day);
+                std::fs::remove_dir_all(&dir).map_err(|e| LedgerError::io(&dir, e))?;
+                if let Some(parent) = dir.parent() {
+                    sync_dir(parent)?;
+                }
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        lock(&self.inner.queue).shutdown = true;
+        self.inner.queue_cv.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn load_or_create_signer(path: &Path, origin: &str) -> Result<NoteSigner, LedgerError> {
+    if let Some(bytes) = read_optional(path)? {
+        let text = String::from_utf8(bytes)
+            .map_err(|_| LedgerError::Corrupt("signer key file is not UTF-8".into()))?;
+        let signer = NoteSigner::parse(text.trim())?;
+        if signer.name() != origin {
+            return Err(LedgerError::Corrupt(format!(
+                "signer key is for origin {:?}, configured origin is {origin:?}",
+                signer.name()
+            )));
+        }
+        return Ok(signer);
+    }
+    let signer = NoteSigner::generate(origin)?;
+    write_atomic(path, format!("{}\n", signer.to_skey()).as_bytes(), true)?;
+    restrict_permissions(path)?;
+    Ok(signer)
+}
+
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) -> Result<(), LedgerError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| LedgerError::io(path, e))
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_path: &Path) -> Result<(), LedgerError> {
+    Ok(())
+}
+
+fn encode_state(size: u64, root: &Hash) -> String {
+    let mut hex = String::new();
+    for b in root {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    format!("{size} {hex}\n")
+}
+
+fn decode_state(bytes: &[u8]) -> Result<(u64, Hash), LedgerError> {
+    let bad = || LedgerError::Corrupt("state file is malformed".into());
+    let text = std::str::from_utf8(bytes).map_err(|_| bad())?;
+    let (size, hex) = text.trim().split_once(' ').ok_or_else(bad)?;
+    let size = size.parse().map_err(|_| bad())?;
+    if hex.len() != 64 {
+        return Err(bad());
+    }
+    let mut root = [0u8; 32];
+    for (i, slot) in root.iter_mut().enumerate() {
+        let pair = hex.get(2 * i..2 * i + 2).ok_or_else(bad)?;
+        *slot = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
+    }
+    Ok((size, root))
+}
+
+fn check_signer_state(path: &Path, tree: &MerkleTree) -> Result<(), LedgerError> {
+    let Some(bytes) = read_optional(path)? else {
+        return Ok(());
+    };
+    let (signed, root) = decode_state(&bytes)?;
+    if signed > tree.size() {
+        return Err(LedgerError::RolledBack {
+            signed,
+            have: tree.size(),
+        });
+    }
+    if tree.root_at(signed)? != root {
+        return Err(LedgerError::Forked { size: signed });
+    }
+    Ok(())
+}
+
+/// Rebuilds the tree from the materialized tiles and the journal.
+fn recover(
+    log_dir: &Path,
+    journal_dir: &Path,
+    marker_path: &Path,
+) -> Result<(TreeState, Journal), LedgerError> {
+    let (m, m_root) = match read_optional(marker_path)? {
+        Some(b) => decode_state(&b)?,
+        None => (0, crate::hash::empty_root()),
+    };
+    let mut tree = MerkleTree::new();
+    let mut tail_bundle = Vec::new();
+    for t in tiles::tiles_for_size(m).into_iter().filter(|t| t.level == 0) {
+        let path = log_dir.join(tiles::tile_path(0, t.index, t.width));
+        let bytes = std::fs::read(&path).map_err(|e| LedgerError::io(&path, e))?;
+        for h in tiles::parse_tile(&bytes, t.width)? {
+            tree.push_leaf_hash(h);
+        }
+        if t.width < TILE_WIDTH {
+            let bpath = log_dir.join(tiles::bundle_path(t.index, t.width));
+            let bytes = std::fs::read(&bpath).map_err(|e| LedgerError::io(&bpath, e))?;
+            let entries = tiles::parse_bundle(&bytes)?;
+            for (i, e) in entries.iter().enumerate() {
+                if tree.leaf(t.index * TILE_WIDTH + i as u64) != Some(leaf_hash(e)) {
+                    return Err(LedgerError::Corrupt(format!(
+                        "entry bundle {} does not match its tile",
+                        bpath.display()
+                    )));
+                }
+            }
+            tail_bundle = entries.into_iter().map(<[u8]>::to_vec).collect();
+        }
+    }
+    if tree.root_at(m)? != m_root {
+        return Err(LedgerError::Corrupt(
+            "materialized tiles do not match the recorded root".into(),
+        ));
+    }
+    let mut state = TreeState {
+        tree,
+        tail_bundle,
+        completed_bundles: Vec::new(),
+        recent: Vec::new(),
+        recent_first: m,
+    };
+    let segments = list_segments(journal_dir)?;
+    let last = segments.len().checked_sub(1);
+    let mut current: Option<(u64, u64)> = None;
+    for (i, (first, path)) in segments.iter().enumerate() {
+        let (entries, valid_len, clean) = read_segment(path)?;
+        let is_last = Some(i) == last;
+        if !clean && !is_last {
+            return Err(LedgerError::Corrupt(format!(
+                "journal segment {} is damaged before its end",
+                path.display()
+            )));
+        }
+        for e in entries {
+            let size = state.tree.size();
+            if e.index < size {
+                if state.tree.leaf(e.index) != Some(leaf_hash(&e.leaf)) {
+                    return Err(LedgerError::Forked { size: e.index + 1 });
+                }
+                continue;
+            }
+            if e.index > size {
+                return Err(LedgerError::Corrupt(format!(
+                    "journal skips from {size} to {}",
+                    e.index
+                )));
+            }
+            state.push(e);
+        }
+        if is_last {
+            current = Some((*first, valid_len));
+        }
+    }
+    // Segments wholly below the materialized size are leftovers of an
+    // interrupted rotation.
+    let journal = match current {
+        Some((first, len)) if first >= m || state.tree.size() > m => {
+            Journal::open(journal_dir, first, len)?
+        }
+        _ => Journal::open(journal_dir, state.tree.size(), 0)?,
+    };
+    for (first, path) in segments {
+        if first < journal.first {
+            std::fs::remove_file(&path).map_err(|e| LedgerError::io(&path, e))?;
+        }
+    }
+    sync_dir(journal.dir())?;
+    Ok((state, journal))
+}
+
+impl TreeState {
+    fn push(&mut self, e: JournalEntry) {
+        let index = self.tree.size();
+        self.tree.push_leaf_hash(leaf_hash(&e.leaf));
+        self.tail_bundle.push(e.leaf.clone());
+        if self.tail_bundle.len() as u64 == TILE_WIDTH {
+            let full = std::mem::take(&mut self.tail_bundle);
+            let bytes = tiles::encode_bundle(full.iter().map(Vec::as_slice)).unwrap_or_default();
+            self.completed_bundles.push((index / TILE_WIDTH, bytes));
+        }
+        self.recent.push(e);
+    }
+}
+
+impl Inner {
+    fn read_tree(&self) -> std::sync::RwLockReadGuard<'_, TreeState> {
+        self.tree.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_tree(&self) -> std::sync::RwLockWriteGuard<'_, TreeState> {
+        self.tree.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn poison(&self) {
+        self.poisoned.store(true, Ordering::SeqCst);
+    }
+
+    /// The writer thread: group commit.
+    fn run(&self) {
+        loop {
+            let batch = {
+                let mut q = lock(&self.queue);
+                while q.pending.is_empty() && !q.shutdown {
+                    let due = {
+                        let w = lock(&self.writer);
+                        let unpublished = self.read_tree().tree.size() != w.published_size;
+                        unpublished.then(|| {
+                            self.opts
+                                .publish_interval
+                                .saturating_sub(w.last_publish.elapsed())
+                        })
+                    };
+                    match due {
+                        Some(d) if d.is_zero() => break,
+                        Some(d) => {
+                            q = self
+                                .queue_cv
+                                .wait_timeout(q, d)
+                                .map(|(g, _)| g)
+                                .unwrap_or_else(|p| p.into_inner().0);
+                        }
+                        None => {
+                            q = self.queue_cv.wait(q).unwrap_or_else(|p| p.into_inner());
+                        }
+                    }
+                }
+                if q.pending.is_empty() && q.shutdown {
+                    drop(q);
+                    let mut w = lock(&self.writer);
+                    let _ = self.publish(&mut w, true);
+                    return;
+                }
+                std::mem::take(&mut q.pending)
+            };
+            let mut w = lock(&self.writer);
+            if !batch.is_empty() {
+                self.commit_batch(&mut w, batch);
+            }
+            if !self.poisoned.load(Ordering::SeqCst) {
+                let due = w.last_publish.elapsed() >= self.opts.publish_interval;
+                let res = if w.journal.len >= self.opts.segment_bytes {
+                    self.materialize(&mut w)
+                } else if due {
+                    self.publish(&mut w, false)
+                } else {
+                    Ok(())
+                };
+                if res.is_err() {
+                    self.poison();
+                }
+            }
+        }
+    }
+
+    fn commit_batch(&self, w: &mut WriterState, mut batch: Vec<Pending>) {
+        if self.poisoned.load(Ordering::SeqCst) {
+            for p in batch {
+                let _ = p.reply.send(Err(LedgerError::Poisoned));
+            }
+            return;
+        }
+        let base = self.read_tree().tree.size();
+        let mut bytes = Vec::new();
+        for (i, p) in batch.iter_mut().enumerate() {
+            p.entry.index = base + i as u64;
+            p.entry.encode_into(&mut bytes);
+        }
+        if let Err(e) = w.journal.append_durable(&bytes) {
+            // Fail closed: nothing of this batch is acknowledged, and no
+            // later append is accepted until the log is reopened.
+            self.poison();
+            let msg = e.to_string();
+            let _ = batch.into_iter().try_for_each(|p| {
+                p.reply
+                    .send(Err(LedgerError::Io {
+                        path: self.journal_dir.clone(),
+                        source: std::io::Error::other(msg.clone()),
+                    }))
+                    .map_err(|_| ())
+            });
+            return;
+        }
+        let mut replies = Vec::with_capacity(batch.len());
+        {
+            let mut t = self.write_tree();
+            for p in batch {
+                let index = p.entry.index;
+                let hash = leaf_hash(&p.entry.leaf);
+                t.push(p.entry);
+                replies.push((
+                    p.reply,
+                    Appended {
+                        index,
+                        leaf_hash: hash,
+                        occurred_at_ms: p.occurred_at_ms,
+                    },
+                ));
+            }
+        }
+        for (reply, ack) in replies {
+            let _ = reply.send(Ok(ack));
+        }
+    }
+
+    /// Signs (or reuses) a checkpoint of `size`, recording it in
+    /// `signer.state` before it can be handed out.
+    fn sign_checkpoint(&self, size: u64) -> Result<(u64, String), LedgerError> {
+        let mut s = lock(&self.signed);
+        if let Some(prev) = s.as_ref()
+            && prev.size >= size
+        {
+            return Ok((prev.size, prev.note.clone()));
+        }
+        let root = self.read_tree().tree.root_at(size)?;
+        let cp = Checkpoint {
+            origin: self.opts.origin.clone(),
+            size,
+            root,
+            extensions: Vec::new(),
+        };
+        let note = self.signer.sign(&cp.to_text())?;
+        write_atomic(&self.state_path, encode_state(size, &root).as_bytes(), false)?;
+        *s = Some(Signed {
+            size,
+            note: note.clone(),
+        });
+        Ok((size, note))
+    }
+
+    /// Writes tiles, bundles and the checkpoint for the current tree.
+    fn publish(&self, w: &mut WriterState, force: bool) -> Result<(), LedgerError> {
+        let (size, tiles_out, bundles_out) = {
+            let mut t = self.write_tree();
+            let size = t.tree.size();
+            if size == w.published_size && !force {
+                return Ok(());
+            }
+            let mut tiles_out = Vec::new();
+            for tile in tiles::tiles_for_size(size) {
+                let shift = TILE_HEIGHT * tile.level;
+                let first_dirty = (w.published_size >> shift) / TILE_WIDTH;
+                if tile.index < first_dirty {
+                    continue;
+                }
+                let level = shift;
+                let mut bytes = Vec::with_capacity(32 * tile.width as usize);
+                for i in 0..tile.width {
+                    let h = t
+                        .tree
+                        .node(level, tile.index * TILE_WIDTH + i)
+                        .ok_or_else(|| LedgerError::Corrupt("tree node missing".into()))?;
+                    bytes.extend_from_slice(&h);
+                }
+                tiles_out.push((tiles::tile_path(tile.level, tile.index, tile.width), bytes));
+            }
+            let mut bundles_out: Vec<(String, Vec<u8>)> = std::mem::take(&mut t.completed_bundles)
+                .into_iter()
+                .map(|(idx, b)| (tiles::bundle_path(idx, TILE_WIDTH), b))
+                .collect();
+            if !t.tail_bundle.is_empty() {
+                let width = t.tail_bundle.len() as u64;
+                let bytes = tiles::encode_bundle(t.tail_bundle.iter().map(Vec::as_slice))?;
+                bundles_out.push((tiles::bundle_path(size / TILE_WIDTH, width), bytes));
+            }
+            (size, tiles_out, bundles_out)
+        };
+        for (rel, bytes) in tiles_out.iter().chain(bundles_out.iter()) {
+            let path = self.log_dir.join(rel);
+            write_atomic(&path, bytes, false)?;
+            w.dirty.insert(path);
+        }
+        let (_, note) = self.sign_checkpoint(size)?;
+        let cp_path = self.log_dir.join("checkpoint");
+        write_atomic(&cp_path, note.as_bytes(), false)?;
+        w.dirty.insert(cp_path);
+        w.published_size = size;
+        w.last_publish = Instant::now();
+        Ok(())
+    }
+
+    /// Publishes, syncs every derived file and the payloads of the journal,
+    /// records the materialized size, and starts a new journal segment.
+    fn materialize(&self, w: &mut WriterState) -> Result<(), LedgerError> {
+        self.publish(w, false)?;
+        let (size, root, recent) = {
+            let t = self.read_tree();
+            (t.tree.size(), t.tree.root(), t.recent.clone())
+        };
+        payloads::write_segment(&self.payload_dir, w.journal.first, &recent)?;
+        let mut dirs = HashSet::new();
+        for p in w.dirty.drain() {
+            sync_file(&p)?;
+            if let Some(d) = p.parent() {
+                dirs.insert(d.to_path_buf());
+            }
+        }
+        for d in dirs {
+            sync_dir(&d)?;
+        }
+        sync_file(&self.state_path)?;
+        write_atomic(&self.marker_path, encode_state(size, &root).as_bytes(), true)?;
+        let old_first = w.journal.first;
+        if size != old_first {
+            w.journal = Journal::open(&self.journal_dir, size, 0)?;
+            for (first, path) in list_segments(&self.journal_dir)? {
+                if first < size {
+                    std::fs::remove_file(&path).map_err(|e| LedgerError::io(&path, e))?;
+                }
+            }
+            sync_dir(&self.journal_dir)?;
+        }
+        let mut t = self.write_tree();
+        let drop_n = usize::try_from(size - t.recent_first).unwrap_or(usize::MAX);
+        let n = drop_n.min(t.recent.len());
+        t.recent.drain(..n);
+        t.recent_first = size;
+        Ok(())
+    }
+
+    fn read_leaf_from_bundle(&self, index: u64) -> Result<Vec<u8>, LedgerError> {
+        let size = self.read_tree().tree.size();
+        let tile = index / TILE_WIDTH;
+        let width = if (tile + 1) * TILE_WIDTH <= size {
+            TILE_WIDTH
+        } else {
+            size % TILE_WIDTH
+        };
+        // The newest partial bundle may not be published yet; the widest
+        // published one containing the entry will do.
+        let candidates = std::iter::once(width).chain((index % TILE_WIDTH + 1..width).rev());
+        for wdt in candidates {
+            let path = self.log_dir.join(tiles::bundle_path(tile, wdt));
+            if let Some(bytes) = read_optional(&path)? {
+                let entries = tiles::parse_bundle(&bytes)?;
+                if let Some(e) = entries.get((index % TILE_WIDTH) as usize) {
+                    return Ok(e.to_vec());
+                }
+            }
+        }
+        Err(LedgerError::NotFound(index))
+    }
+}
