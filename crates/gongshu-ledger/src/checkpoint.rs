@@ -41,7 +41,12 @@ pub enum CheckpointError {
 impl Checkpoint {
     /// The text a signature covers.
     pub fn to_text(&self) -> String {
-        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root));
+        let mut s = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        );
         for e in &self.extensions {
             s.push_str(e);
             s.push('\n');
@@ -66,7 +71,9 @@ impl Checkpoint {
             || !size_s.bytes().all(|b| b.is_ascii_digit())
             || (size_s.len() > 1 && size_s.starts_with('0'))
         {
-            return Err(CheckpointError::Malformed("tree size is not a decimal number"));
+            return Err(CheckpointError::Malformed(
+                "tree size is not a decimal number",
+            ));
         }
         let size = size_s
             .parse::<u64>()

@@ -171,7 +171,8 @@ impl Journal {
             .write(true)
             .open(&path)
             .map_err(|e| LedgerError::io(&path, e))?;
-        file.set_len(valid_len).map_err(|e| LedgerError::io(&path, e))?;
+        file.set_len(valid_len)
+            .map_err(|e| LedgerError::io(&path, e))?;
         file.seek(SeekFrom::Start(valid_len))
             .map_err(|e| LedgerError::io(&path, e))?;
         file.sync_all().map_err(|e| LedgerError::io(&path, e))?;

@@ -17,6 +17,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::LedgerError;
 use crate::checkpoint::Checkpoint;
 use crate::civil::day_of;
 use crate::fsutil::{read_optional, sync_dir, sync_file, write_atomic};
@@ -28,7 +29,6 @@ use crate::receipt::Receipt;
 use crate::record::{LeafRecord, RetentionClass, commit_payload};
 use crate::tiles::{self, MAX_ENTRY_LEN, TILE_HEIGHT, TILE_WIDTH};
 use crate::tree::MerkleTree;
-use crate::LedgerError;
 
 /// Source of the current time in Unix milliseconds (injectable for tests).
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -428,7 +428,9 @@ impl Ledger {
     /// (materialization), starting a new journal segment.
     pub fn sync(&self) -> Result<(), LedgerError> {
         let mut w = lock(&self.inner.writer);
-        self.inner.materialize(&mut w).inspect_err(|_| self.inner.poison())
+        self.inner
+            .materialize(&mut w)
+            .inspect_err(|_| self.inner.poison())
     }
 
     /// Deletes payloads whose retention has ended at the ledger's clock and
@@ -440,7 +442,14 @@ impl Ledger {
         let today = now.div_euclid(crate::civil::MS_PER_DAY);
         let mut deleted = 0;
         for class in RetentionClass::ALL {
-            let keep = i64::from(self.inner.opts.retention_days.get(&class).copied().unwrap_or(u32::MAX));
+            let keep = i64::from(
+                self.inner
+                    .opts
+                    .retention_days
+                    .get(&class)
+                    .copied()
+                    .unwrap_or(u32::MAX),
+            );
             for day in payloads::days(&self.inner.payload_dir, class)? {
                 // A day's payloads expire when the whole day is older than
                 // the retention period.
@@ -562,7 +571,10 @@ fn recover(
     };
     let mut tree = MerkleTree::new();
     let mut tail_bundle = Vec::new();
-    for t in tiles::tiles_for_size(m).into_iter().filter(|t| t.level == 0) {
+    for t in tiles::tiles_for_size(m)
+        .into_iter()
+        .filter(|t| t.level == 0)
+    {
         let path = log_dir.join(tiles::tile_path(0, t.index, t.width));
         let bytes = std::fs::read(&path).map_err(|e| LedgerError::io(&path, e))?;
         for h in tiles::parse_tile(&bytes, t.width)? {
@@ -795,7 +807,11 @@ impl Inner {
             extensions: Vec::new(),
         };
         let note = self.signer.sign(&cp.to_text())?;
-        write_atomic(&self.state_path, encode_state(size, &root).as_bytes(), false)?;
+        write_atomic(
+            &self.state_path,
+            encode_state(size, &root).as_bytes(),
+            false,
+        )?;
         *s = Some(Signed {
             size,
             note: note.clone(),
@@ -874,7 +890,11 @@ impl Inner {
             sync_dir(&d)?;
         }
         sync_file(&self.state_path)?;
-        write_atomic(&self.marker_path, encode_state(size, &root).as_bytes(), true)?;
+        write_atomic(
+            &self.marker_path,
+            encode_state(size, &root).as_bytes(),
+            true,
+        )?;
         let old_first = w.journal.first;
         if size != old_first {
             w.journal = Journal::open(&self.journal_dir, size, 0)?;

@@ -56,7 +56,9 @@ pub enum LedgerError {
     #[error("audit log storage is corrupt: {0}")]
     Corrupt(String),
     /// The log is shorter than a checkpoint already signed: old files restored.
-    #[error("log has {have} entries but a checkpoint of size {signed} was already signed (old files restored?)")]
+    #[error(
+        "log has {have} entries but a checkpoint of size {signed} was already signed (old files restored?)"
+    )]
     RolledBack {
         /// Size already signed.
         signed: u64,

@@ -48,7 +48,10 @@ pub enum NoteError {
 }
 
 fn valid_key_name(name: &str) -> bool {
-    !name.is_empty() && !name.chars().any(|c| c == '+' || c.is_whitespace() || c.is_control())
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c == '+' || c.is_whitespace() || c.is_control())
 }
 
 fn key_id(name: &str, public: &[u8; 32]) -> u32 {
@@ -209,7 +212,12 @@ impl NoteSigner {
     pub fn to_skey(&self) -> String {
         let mut raw = vec![ALG_ED25519];
         raw.extend_from_slice(self.key.as_bytes());
-        format!("PRIVATE+KEY+{}+{:08x}+{}", self.name, self.id, B64.encode(raw))
+        format!(
+            "PRIVATE+KEY+{}+{:08x}+{}",
+            self.name,
+            self.id,
+            B64.encode(raw)
+        )
     }
 
     /// The matching verifier.
@@ -232,7 +240,11 @@ impl NoteSigner {
         let sig = self.key.sign(text.as_bytes());
         let mut blob = self.id.to_be_bytes().to_vec();
         blob.extend_from_slice(&sig.to_bytes());
-        Ok(format!("{text}\n{SIG_PREFIX}{} {}\n", self.name, B64.encode(blob)))
+        Ok(format!(
+            "{text}\n{SIG_PREFIX}{} {}\n",
+            self.name,
+            B64.encode(blob)
+        ))
     }
 }
 
@@ -265,22 +277,28 @@ fn split_note(note: &str) -> Result<(&str, Vec<(&str, Vec<u8>)>), NoteError> {
     let split = note
         .rfind("\n\n")
         .ok_or(NoteError::Malformed("no blank line before signatures"))?;
-    let text = note.get(..=split).ok_or(NoteError::Malformed("bad split"))?;
-    let sigs = note.get(split + 2..).ok_or(NoteError::Malformed("bad split"))?;
+    let text = note
+        .get(..=split)
+        .ok_or(NoteError::Malformed("bad split"))?;
+    let sigs = note
+        .get(split + 2..)
+        .ok_or(NoteError::Malformed("bad split"))?;
     if sigs.is_empty() {
         return Err(NoteError::Malformed("no signatures"));
     }
     if !sigs.ends_with('\n') {
-        return Err(NoteError::Malformed("signature block does not end in a newline"));
+        return Err(NoteError::Malformed(
+            "signature block does not end in a newline",
+        ));
     }
     let mut out = Vec::new();
     for line in sigs.trim_end_matches('\n').split('\n') {
         if out.len() >= MAX_SIGNATURES {
             return Err(NoteError::TooManySignatures);
         }
-        let body = line
-            .strip_prefix(SIG_PREFIX)
-            .ok_or(NoteError::Malformed("signature line does not start with an em dash"))?;
+        let body = line.strip_prefix(SIG_PREFIX).ok_or(NoteError::Malformed(
+            "signature line does not start with an em dash",
+        ))?;
         let (name, b64) = body
             .split_once(' ')
             .ok_or(NoteError::Malformed("signature line lacks a space"))?;

@@ -71,7 +71,9 @@ pub(crate) fn find(
     for ent in rd {
         let ent = ent.map_err(|e| LedgerError::io(&dir, e))?;
         let name = ent.file_name().to_string_lossy().into_owned();
-        if let Some(first) = name.strip_suffix(".dat").and_then(|s| s.parse::<u64>().ok())
+        if let Some(first) = name
+            .strip_suffix(".dat")
+            .and_then(|s| s.parse::<u64>().ok())
             && first <= index
             && best.as_ref().is_none_or(|(b, _)| first > *b)
         {
@@ -85,9 +87,18 @@ pub(crate) fn find(
     let mut r = Reader { b: &bytes, pos: 0 };
     while r.pos < bytes.len() {
         let corrupt = || LedgerError::CorruptPayloadFile { path: path.clone() };
-        let len = u32::from_le_bytes(r.take(4).ok_or_else(corrupt)?.try_into().map_err(|_| corrupt())?)
-            as usize;
-        let crc = u32::from_le_bytes(r.take(4).ok_or_else(corrupt)?.try_into().map_err(|_| corrupt())?);
+        let len = u32::from_le_bytes(
+            r.take(4)
+                .ok_or_else(corrupt)?
+                .try_into()
+                .map_err(|_| corrupt())?,
+        ) as usize;
+        let crc = u32::from_le_bytes(
+            r.take(4)
+                .ok_or_else(corrupt)?
+                .try_into()
+                .map_err(|_| corrupt())?,
+        );
         let body = r.take(len).ok_or_else(corrupt)?;
         if crc32fast::hash(body) != crc || body.len() < 40 {
             return Err(corrupt());

@@ -53,7 +53,11 @@ pub struct VerifiedReceipt {
 impl Receipt {
     /// Text form.
     pub fn to_text(&self) -> String {
-        let mut s = format!("{HEADER}\nextra {}\nindex {}\n", B64.encode(&self.entry), self.index);
+        let mut s = format!(
+            "{HEADER}\nextra {}\nindex {}\n",
+            B64.encode(&self.entry),
+            self.index
+        );
         for h in &self.proof {
             s.push_str(&B64.encode(h));
             s.push('\n');
@@ -65,26 +69,35 @@ impl Receipt {
 
     /// Parses the text form.
     pub fn parse(text: &str) -> Result<Self, ReceiptError> {
-        let (head, checkpoint) = text
-            .split_once("\n\n")
-            .ok_or(ReceiptError::Malformed("no blank line before the checkpoint"))?;
+        let (head, checkpoint) = text.split_once("\n\n").ok_or(ReceiptError::Malformed(
+            "no blank line before the checkpoint",
+        ))?;
         let mut lines = head.split('\n');
         if lines.next() != Some(HEADER) {
-            return Err(ReceiptError::Malformed("first line is not c2sp.org/tlog-proof@v1"));
+            return Err(ReceiptError::Malformed(
+                "first line is not c2sp.org/tlog-proof@v1",
+            ));
         }
-        let mut line = lines.next().ok_or(ReceiptError::Malformed("missing index"))?;
+        let mut line = lines
+            .next()
+            .ok_or(ReceiptError::Malformed("missing index"))?;
         let mut entry = None;
         if let Some(x) = line.strip_prefix("extra ") {
             entry = Some(
                 B64.decode(x)
                     .map_err(|_| ReceiptError::Malformed("extra is not base64"))?,
             );
-            line = lines.next().ok_or(ReceiptError::Malformed("missing index"))?;
+            line = lines
+                .next()
+                .ok_or(ReceiptError::Malformed("missing index"))?;
         }
         let idx = line
             .strip_prefix("index ")
             .ok_or(ReceiptError::Malformed("missing index line"))?;
-        if idx.is_empty() || !idx.bytes().all(|b| b.is_ascii_digit()) || (idx.len() > 1 && idx.starts_with('0')) {
+        if idx.is_empty()
+            || !idx.bytes().all(|b| b.is_ascii_digit())
+            || (idx.len() > 1 && idx.starts_with('0'))
+        {
             return Err(ReceiptError::Malformed("index is not a decimal number"));
         }
         let index = idx
@@ -112,7 +125,13 @@ impl Receipt {
         origin: Option<&str>,
     ) -> Result<VerifiedReceipt, ReceiptError> {
         let cp = open_checkpoint(&self.checkpoint, verifier, origin)?;
-        verify_inclusion(self.index, cp.size, &leaf_hash(&self.entry), &self.proof, &cp.root)?;
+        verify_inclusion(
+            self.index,
+            cp.size,
+            &leaf_hash(&self.entry),
+            &self.proof,
+            &cp.root,
+        )?;
         Ok(VerifiedReceipt {
             index: self.index,
             size: cp.size,

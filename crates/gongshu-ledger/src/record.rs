@@ -155,12 +155,18 @@ impl LeafRecord {
             return Err(RecordError::BadAction(action));
         }
         let commit = field(lines.next(), "commit")?;
-        if commit.len() != 64 || commit.bytes().any(|b| !matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        if commit.len() != 64
+            || commit
+                .bytes()
+                .any(|b| !matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
             return Err(RecordError::Malformed("commit"));
         }
         let mut commitment = [0u8; 32];
         for (i, slot) in commitment.iter_mut().enumerate() {
-            let pair = commit.get(2 * i..2 * i + 2).ok_or(RecordError::Malformed("commit"))?;
+            let pair = commit
+                .get(2 * i..2 * i + 2)
+                .ok_or(RecordError::Malformed("commit"))?;
             *slot = u8::from_str_radix(pair, 16).map_err(|_| RecordError::Malformed("commit"))?;
         }
         if lines.next().is_some() {

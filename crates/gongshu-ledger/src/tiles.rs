@@ -58,7 +58,13 @@ pub fn index_path(index: u64) -> String {
     groups
         .iter()
         .enumerate()
-        .map(|(i, g)| if i < last { format!("x{g}") } else { (*g).to_owned() })
+        .map(|(i, g)| {
+            if i < last {
+                format!("x{g}")
+            } else {
+                (*g).to_owned()
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -128,7 +134,9 @@ pub fn tiles_for_size(size: u64) -> Vec<TileId> {
 
 /// Splits a hash tile into hashes, checking it holds `width` of them.
 pub fn parse_tile(bytes: &[u8], width: u64) -> Result<Vec<Hash>, TileError> {
-    let expected = usize::try_from(width).unwrap_or(usize::MAX).saturating_mul(HASH_LEN);
+    let expected = usize::try_from(width)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(HASH_LEN);
     if bytes.len() != expected {
         return Err(TileError::BadTileLength {
             len: bytes.len(),
@@ -142,7 +150,9 @@ pub fn parse_tile(bytes: &[u8], width: u64) -> Result<Vec<Hash>, TileError> {
 }
 
 /// Frames entries into an entry bundle.
-pub fn encode_bundle<'a>(entries: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<u8>, TileError> {
+pub fn encode_bundle<'a>(
+    entries: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<Vec<u8>, TileError> {
     let mut out = Vec::new();
     for e in entries {
         push_bundle_entry(&mut out, e)?;
@@ -196,19 +206,47 @@ mod tests {
         assert!(tiles_for_size(0).is_empty());
         assert_eq!(
             tiles_for_size(15),
-            vec![TileId { level: 0, index: 0, width: 15 }]
+            vec![TileId {
+                level: 0,
+                index: 0,
+                width: 15
+            }]
         );
         let t = tiles_for_size(256 * 256 + 3);
         assert_eq!(t.len(), 256 + 1 + 1 + 1);
-        assert_eq!(t[256], TileId { level: 0, index: 256, width: 3 });
-        assert_eq!(t[257], TileId { level: 1, index: 0, width: 256 });
-        assert_eq!(t[258], TileId { level: 2, index: 0, width: 1 });
+        assert_eq!(
+            t[256],
+            TileId {
+                level: 0,
+                index: 256,
+                width: 3
+            }
+        );
+        assert_eq!(
+            t[257],
+            TileId {
+                level: 1,
+                index: 0,
+                width: 256
+            }
+        );
+        assert_eq!(
+            t[258],
+            TileId {
+                level: 2,
+                index: 0,
+                width: 1
+            }
+        );
     }
 
     #[test]
     fn bundles_round_trip_and_reject_truncation() {
         let b = encode_bundle([b"one".as_slice(), b"".as_slice(), b"three"]).unwrap();
-        assert_eq!(parse_bundle(&b).unwrap(), vec![b"one".as_slice(), b"", b"three"]);
+        assert_eq!(
+            parse_bundle(&b).unwrap(),
+            vec![b"one".as_slice(), b"", b"three"]
+        );
         assert!(parse_bundle(&b[..b.len() - 1]).is_err());
         assert!(parse_bundle(&[0]).is_err());
     }

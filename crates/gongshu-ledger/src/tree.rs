@@ -17,7 +17,9 @@ pub struct MerkleTree {
 impl MerkleTree {
     /// An empty tree.
     pub fn new() -> Self {
-        Self { levels: vec![Vec::new()] }
+        Self {
+            levels: vec![Vec::new()],
+        }
     }
 
     /// Builds a tree from leaf hashes (already `leaf_hash`ed).
@@ -105,10 +107,12 @@ impl MerkleTree {
         }
         if len.is_power_of_two() && lo % len == 0 {
             let level = len.trailing_zeros();
-            return self.node(level, lo >> level).ok_or(ProofError::SizeBeyondTree {
-                size: hi,
-                tree_size: self.size(),
-            });
+            return self
+                .node(level, lo >> level)
+                .ok_or(ProofError::SizeBeyondTree {
+                    size: hi,
+                    tree_size: self.size(),
+                });
         }
         let k = largest_power_of_two_below(len);
         let left = self.range_hash(lo, lo + k)?;

@@ -90,7 +90,11 @@ fn read(path: &Path) -> Result<Vec<u8>, VerifyError> {
     })
 }
 
-fn open_cp(path: &Path, verifier: &NoteVerifier, origin: Option<&str>) -> Result<Checkpoint, VerifyError> {
+fn open_cp(
+    path: &Path,
+    verifier: &NoteVerifier,
+    origin: Option<&str>,
+) -> Result<Checkpoint, VerifyError> {
     let bytes = read(path)?;
     let text = String::from_utf8(bytes).map_err(|_| VerifyError::Checkpoint {
         path: path.to_path_buf(),
@@ -121,10 +125,11 @@ pub fn verify_log_dir(
     let mut done = 0u64;
     for t in all.iter().filter(|t| t.level == 0) {
         let tpath = dir.join(tiles::tile_path(0, t.index, t.width));
-        let hashes = tiles::parse_tile(&read(&tpath)?, t.width).map_err(|source| VerifyError::Tile {
-            path: tpath.clone(),
-            source,
-        })?;
+        let hashes =
+            tiles::parse_tile(&read(&tpath)?, t.width).map_err(|source| VerifyError::Tile {
+                path: tpath.clone(),
+                source,
+            })?;
         let bpath = dir.join(tiles::bundle_path(t.index, t.width));
         let bundle = read(&bpath)?;
         let entries = tiles::parse_bundle(&bundle).map_err(|source| VerifyError::Tile {
@@ -152,12 +157,14 @@ pub fn verify_log_dir(
     }
     for t in all.iter().filter(|t| t.level > 0) {
         let tpath = dir.join(tiles::tile_path(t.level, t.index, t.width));
-        let hashes = tiles::parse_tile(&read(&tpath)?, t.width).map_err(|source| VerifyError::Tile {
-            path: tpath.clone(),
-            source,
-        })?;
+        let hashes =
+            tiles::parse_tile(&read(&tpath)?, t.width).map_err(|source| VerifyError::Tile {
+                path: tpath.clone(),
+                source,
+            })?;
         for (i, h) in hashes.iter().enumerate() {
-            let want: Option<Hash> = tree.node(TILE_HEIGHT * t.level, t.index * TILE_WIDTH + i as u64);
+            let want: Option<Hash> =
+                tree.node(TILE_HEIGHT * t.level, t.index * TILE_WIDTH + i as u64);
             if want != Some(*h) {
                 return Err(VerifyError::TileMismatch {
                     path: tpath,
@@ -184,12 +191,12 @@ pub fn verify_log_dir(
             })?;
         // Consistency from the empty tree is trivially true.
         if old.size > 0 {
-            verify_consistency(old.size, cp.size, &old.root, &cp.root, &proof).map_err(|source| {
-                VerifyError::Inconsistent {
+            verify_consistency(old.size, cp.size, &old.root, &cp.root, &proof).map_err(
+                |source| VerifyError::Inconsistent {
                     old_size: old.size,
                     source,
-                }
-            })?;
+                },
+            )?;
         } else if old.root != crate::hash::empty_root() {
             return Err(VerifyError::Inconsistent {
                 old_size: 0,

@@ -69,7 +69,12 @@ fn reference_roots_and_nodes() {
         let size: u64 = size.parse().unwrap();
         assert_eq!(tree.root_at(size).unwrap(), hash(root), "root at {size}");
     }
-    for (level, row) in v["node_hashes_by_level_hex"].as_array().unwrap().iter().enumerate() {
+    for (level, row) in v["node_hashes_by_level_hex"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
         for (i, h) in row.as_array().unwrap().iter().enumerate() {
             assert_eq!(tree.node(level as u32, i as u64), Some(hash(h)));
         }
@@ -83,17 +88,48 @@ fn reference_proofs_generate_and_verify() {
     for p in v["inclusion_proofs"].as_array().unwrap() {
         let idx = p["leaf_index"].as_u64().unwrap();
         let size = p["tree_size"].as_u64().unwrap();
-        let want: Vec<[u8; 32]> = p["proof_hex"].as_array().unwrap().iter().map(hash).collect();
-        assert_eq!(tree.inclusion_proof(idx, size).unwrap(), want, "PATH({idx}, {size})");
-        verify_inclusion(idx, size, &tree.leaf(idx).unwrap(), &want, &tree.root_at(size).unwrap())
-            .unwrap();
+        let want: Vec<[u8; 32]> = p["proof_hex"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(hash)
+            .collect();
+        assert_eq!(
+            tree.inclusion_proof(idx, size).unwrap(),
+            want,
+            "PATH({idx}, {size})"
+        );
+        verify_inclusion(
+            idx,
+            size,
+            &tree.leaf(idx).unwrap(),
+            &want,
+            &tree.root_at(size).unwrap(),
+        )
+        .unwrap();
         n += 1;
     }
     for p in v["consistency_proofs"].as_array().unwrap() {
         let (a, b) = (p["size1"].as_u64().unwrap(), p["size2"].as_u64().unwrap());
-        let want: Vec<[u8; 32]> = p["proof_hex"].as_array().unwrap().iter().map(hash).collect();
-        assert_eq!(tree.consistency_proof(a, b).unwrap(), want, "PROOF({a}, {b})");
-        verify_consistency(a, b, &tree.root_at(a).unwrap(), &tree.root_at(b).unwrap(), &want).unwrap();
+        let want: Vec<[u8; 32]> = p["proof_hex"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(hash)
+            .collect();
+        assert_eq!(
+            tree.consistency_proof(a, b).unwrap(),
+            want,
+            "PROOF({a}, {b})"
+        );
+        verify_consistency(
+            a,
+            b,
+            &tree.root_at(a).unwrap(),
+            &tree.root_at(b).unwrap(),
+            &want,
+        )
+        .unwrap();
         n += 1;
     }
     assert!(n >= 12, "expected the reference proofs, found {n}");
@@ -116,7 +152,8 @@ fn inclusion_probes() {
         let result = (|| -> Result<(), String> {
             let leaf = hash_from_slice(&unhex(&p["leafHash_hex"])).map_err(|e| e.to_string())?;
             let root = hash_from_slice(&unhex(&p["root_hex"])).map_err(|e| e.to_string())?;
-            let proof = hashes_from_slices(&opt_list(&p["proof_hex"])).map_err(|e| e.to_string())?;
+            let proof =
+                hashes_from_slices(&opt_list(&p["proof_hex"])).map_err(|e| e.to_string())?;
             let num = |v: &Value| v.as_u64().ok_or_else(|| format!("not a u64: {v}"));
             let (idx, size) = (num(&p["leafIdx"])?, num(&p["treeSize"])?);
             verify_inclusion(idx, size, &leaf, &proof, &root).map_err(|e| e.to_string())
@@ -141,7 +178,8 @@ fn consistency_probes() {
         let r1 = unhex(&p["root1_hex"]);
         let r2 = unhex(&p["root2_hex"]);
         let result = (|| -> Result<(), String> {
-            let proof = hashes_from_slices(&opt_list(&p["proof_hex"])).map_err(|e| e.to_string())?;
+            let proof =
+                hashes_from_slices(&opt_list(&p["proof_hex"])).map_err(|e| e.to_string())?;
             let num = |v: &Value| v.as_u64().ok_or_else(|| format!("not a u64: {v}"));
             let (a, b) = (num(&p["size1"])?, num(&p["size2"])?);
             // Roots are typed as 32 bytes; the one probe with 12-byte
@@ -153,8 +191,14 @@ fn consistency_probes() {
                     Err("bad root length".into())
                 };
             }
-            verify_consistency(a, b, &hash_from_slice(&r1).unwrap(), &hash_from_slice(&r2).unwrap(), &proof)
-                .map_err(|e| e.to_string())
+            verify_consistency(
+                a,
+                b,
+                &hash_from_slice(&r1).unwrap(),
+                &hash_from_slice(&r2).unwrap(),
+                &proof,
+            )
+            .map_err(|e| e.to_string())
         })();
         let want_err = p["wantErr"].as_bool().unwrap();
         assert_eq!(result.is_err(), want_err, "{desc}: {result:?}");
@@ -170,7 +214,9 @@ fn keyset(v: &Value, names: &Value) -> Vec<NoteVerifier> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|n| NoteVerifier::parse(v["keys"][n.as_str().unwrap()]["vkey"].as_str().unwrap()).unwrap())
+        .map(|n| {
+            NoteVerifier::parse(v["keys"][n.as_str().unwrap()]["vkey"].as_str().unwrap()).unwrap()
+        })
         .collect()
 }
 
@@ -180,11 +226,22 @@ fn signed_note_vectors() {
     for (name, k) in v["keys"].as_object().unwrap() {
         let vk = NoteVerifier::parse(k["vkey"].as_str().unwrap()).unwrap();
         assert_eq!(vk.name(), name);
-        assert_eq!(format!("{:08x}", vk.key_id()), k["key_id_hex"].as_str().unwrap());
+        assert_eq!(
+            format!("{:08x}", vk.key_id()),
+            k["key_id_hex"].as_str().unwrap()
+        );
         assert_eq!(vk.to_vkey(), k["vkey"].as_str().unwrap());
     }
-    let peter = NoteSigner::parse(v["keys"]["PeterNeumann"]["skey_TEST_ONLY"].as_str().unwrap()).unwrap();
-    assert_eq!(peter.verifier().to_vkey(), v["keys"]["PeterNeumann"]["vkey"].as_str().unwrap());
+    let peter = NoteSigner::parse(
+        v["keys"]["PeterNeumann"]["skey_TEST_ONLY"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        peter.verifier().to_vkey(),
+        v["keys"]["PeterNeumann"]["vkey"].as_str().unwrap()
+    );
     for n in v["valid_notes"].as_array().unwrap() {
         let trusted = keyset(&v, &n["trusted_vkeys"]);
         let note = n["note"].as_str().unwrap();
@@ -213,7 +270,11 @@ fn signed_note_vectors() {
         );
     }
     for k in v["invalid_vkeys"].as_array().unwrap() {
-        assert!(NoteVerifier::parse(k["vkey"].as_str().unwrap()).is_err(), "{}", k["why"]);
+        assert!(
+            NoteVerifier::parse(k["vkey"].as_str().unwrap()).is_err(),
+            "{}",
+            k["why"]
+        );
     }
 }
 
@@ -222,7 +283,12 @@ fn check_test_log(file: &str) {
     let vk = NoteVerifier::parse(v["log_vkey"].as_str().unwrap()).unwrap();
     let origin = v["origin"].as_str().unwrap();
     let mut tree = MerkleTree::new();
-    let leaves: Vec<&str> = v["leaves_ascii"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    let leaves: Vec<&str> = v["leaves_ascii"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
     let cps = v["checkpoints"].as_object().unwrap();
     let mut opened: Vec<Checkpoint> = Vec::new();
     for size in 0..=leaves.len() {
@@ -270,13 +336,22 @@ fn serverless_log_checkpoints() {
 #[test]
 fn tessera_tiles_and_bundles_match_our_encoding() {
     let v = load("tlog-tiles-tessera-testdata.json");
-    let leaves: Vec<&str> = v["leaves_ascii"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    let leaves: Vec<&str> = v["leaves_ascii"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
     for w in 1..=leaves.len() {
         let tile = unhex(&v["level0_partial_tiles_hex"]["tiles"][w.to_string()]);
-        let ours: Vec<u8> = leaves[..w].iter().flat_map(|l| leaf_hash(l.as_bytes())).collect();
+        let ours: Vec<u8> = leaves[..w]
+            .iter()
+            .flat_map(|l| leaf_hash(l.as_bytes()))
+            .collect();
         assert_eq!(tile, ours);
         let bundle = unhex(&v["entry_bundles_hex"]["bundles"][w.to_string()]);
-        let ours = gongshu_ledger::tiles::encode_bundle(leaves[..w].iter().map(|l| l.as_bytes())).unwrap();
+        let ours =
+            gongshu_ledger::tiles::encode_bundle(leaves[..w].iter().map(|l| l.as_bytes())).unwrap();
         assert_eq!(bundle, ours);
     }
     let _ = B64.encode([0u8]);
