@@ -102,14 +102,20 @@ fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The multiplier (1..M-1) and offset (0..M-1) of the permutation
-/// `key(i) = ((i mod M) * a + b) mod M` that orders rows for a sample.
-fn sample_parameters(seed: u64) -> (i64, i64) {
+/// The parameters of the sampling rank `((x^5 mod M) * c + d) mod M`
+/// where `x = ((i mod M) * a + b) mod M`: multipliers `a`, `c` in 1..M-1
+/// and offsets `b`, `d` in 0..M-1. Each step is a bijection on 0..M-1
+/// (x ↦ x^5 is one because 5 does not divide M - 1), so distinct ledger
+/// indices below M get distinct ranks, and the power step breaks up the
+/// evenly spaced pattern an affine map alone would leave.
+fn sample_parameters(seed: u64) -> [i64; 4] {
     let mut state = seed;
-    let a = 1 + splitmix64(&mut state) % (SAMPLE_MODULUS - 1);
-    let b = splitmix64(&mut state) % SAMPLE_MODULUS;
-    // Both are below 2^31 by construction, so the conversions cannot fail.
-    (i64::try_from(a).unwrap_or(1), i64::try_from(b).unwrap_or(0))
+    let mut draw = |low: u64| {
+        let value = low + splitmix64(&mut state) % (SAMPLE_MODULUS - low);
+        // Below 2^31 by construction, so the conversion cannot fail.
+        i64::try_from(value).unwrap_or(1)
+    };
+    [draw(1), draw(0), draw(1), draw(0)]
 }
 
 const COLUMNS: &str = "ledger_index, occurred_at, action_code, actor_user, actor_org, \
@@ -175,32 +181,44 @@ impl StoreTx {
     ///
     /// The same seed over the same rows gives the same sample, on either
     /// backend, so an inspection can be replayed by whoever knows the seed.
-    /// Rows are ranked by `((ledger_index mod M) * a + b) mod M` with
-    /// M = 2^31 - 1 and `a`, `b` derived from the seed: a permutation of the
-    /// indices below M, computed by the database so that only the sample
-    /// travels.
+    /// Rows are ranked by a seeded permutation of their ledger indices (see
+    /// `sample_parameters`) computed by the database, so only the sample
+    /// travels. It is not cryptographic: keep the seed secret until the
+    /// sample is drawn if the inspected party must not foresee it.
     pub async fn sample_audit_index(
         &mut self,
         filter: &AuditFilter,
         n: u32,
         seed: u64,
     ) -> Result<Vec<AuditIndexRow>, StoreError> {
-        let (a, b) = sample_parameters(seed);
+        let [a, b, c, d] = sample_parameters(seed);
         let mut args = Vec::new();
-        let mut sql = format!("SELECT {COLUMNS} FROM audit_index");
-        sql.push_str(&where_clause(filter, &mut args));
-        // INVARIANT: a, b < M < 2^31, so (i mod M) * a + b < 2^62 and the
-        // product never overflows a 64-bit integer on either backend.
+        let conditions = where_clause(filter, &mut args);
         args.push(Arg::Int(a));
         let a_at = args.len();
         args.push(Arg::Int(b));
         let b_at = args.len();
+        let filtered = format!(
+            "SELECT {COLUMNS}, ((ledger_index % {M}) * ${a_at} + ${b_at}) % {M} AS k1 \
+             FROM audit_index{conditions}",
+            M = SAMPLE_MODULUS,
+        );
+        args.push(Arg::Int(c));
+        let c_at = args.len();
+        args.push(Arg::Int(d));
+        let d_at = args.len();
         args.push(Arg::Int(i64::from(n)));
         let n_at = args.len();
-        sql.push_str(&format!(
-            " ORDER BY ((ledger_index % {SAMPLE_MODULUS}) * ${a_at} + ${b_at}) % {SAMPLE_MODULUS}, \
-             ledger_index LIMIT ${n_at}"
-        ));
+        // INVARIANT: every factor is below M < 2^31, so each product stays
+        // below 2^62 and never overflows a 64-bit integer on either backend.
+        let sql = format!(
+            "SELECT * FROM ( \
+                 SELECT *, (k1 * k1) % {M} AS k2 FROM ({filtered}) AS s1 \
+             ) AS s2 \
+             ORDER BY (((((k2 * k2) % {M}) * k1) % {M}) * ${c_at} + ${d_at}) % {M}, ledger_index \
+             LIMIT ${n_at}",
+            M = SAMPLE_MODULUS,
+        );
         let mut rows = self.fetch_audit_rows(sql, args).await?;
         rows.sort_by_key(|row| row.ledger_index);
         Ok(rows)
@@ -259,9 +277,13 @@ mod tests {
     #[test]
     fn sample_parameters_stay_inside_the_modulus() {
         for seed in [0, 1, 42, u64::MAX] {
-            let (a, b) = sample_parameters(seed);
-            assert!((1..2_147_483_647).contains(&a), "a = {a}");
-            assert!((0..2_147_483_647).contains(&b), "b = {b}");
+            let [a, b, c, d] = sample_parameters(seed);
+            for multiplier in [a, c] {
+                assert!((1..2_147_483_647).contains(&multiplier), "{multiplier}");
+            }
+            for offset in [b, d] {
+                assert!((0..2_147_483_647).contains(&offset), "{offset}");
+            }
         }
         assert_eq!(sample_parameters(7), sample_parameters(7));
         assert_ne!(sample_parameters(7), sample_parameters(8));
