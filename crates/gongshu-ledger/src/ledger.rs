@@ -220,6 +220,11 @@ impl Ledger {
         opts.validate()?;
         std::fs::create_dir_all(dir).map_err(|e| LedgerError::io(dir, e))?;
         let signer = load_or_create_signer(&dir.join("signer.key"), &opts.origin)?;
+        // The public key beside it, for `gongshu audit vkey` and verifiers.
+        let vkey = format!("{}\n", signer.verifier().to_vkey());
+        if read_optional(&dir.join("vkey"))?.as_deref() != Some(vkey.as_bytes()) {
+            write_atomic(&dir.join("vkey"), vkey.as_bytes(), true)?;
+        }
         let log_dir = dir.join("log");
         let journal_dir = dir.join("journal");
         let payload_dir = dir.join("payloads");

@@ -133,3 +133,25 @@ pub(crate) fn days(root: &Path, class: RetentionClass) -> Result<Vec<u32>, Ledge
     out.sort_unstable();
     Ok(out)
 }
+
+/// Parses a whole payload file into (index, salt, payload) triples.
+pub(crate) fn parse_file(bytes: &[u8]) -> Option<Vec<(u64, [u8; 32], Vec<u8>)>> {
+    let mut r = Reader { b: bytes, pos: 0 };
+    let mut out = Vec::new();
+    while r.pos < bytes.len() {
+        let len = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
+        let crc = u32::from_le_bytes(r.take(4)?.try_into().ok()?);
+        let body = r.take(len)?;
+        if crc32fast::hash(body) != crc || body.len() < 40 {
+            return None;
+        }
+        let (idx, rest) = body.split_at(8);
+        let (salt, payload) = rest.split_at(32);
+        out.push((
+            u64::from_le_bytes(idx.try_into().ok()?),
+            salt.try_into().ok()?,
+            payload.to_vec(),
+        ));
+    }
+    Some(out)
+}

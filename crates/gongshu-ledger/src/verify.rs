@@ -41,10 +41,12 @@ pub enum VerifyError {
         source: TileError,
     },
     /// An entry does not hash to its level-0 tile hash.
-    #[error("entry {index} in {path} does not match hash {index} of its level-0 tile")]
+    #[error("entry {index} in {path} does not match its hash in level-0 tile {tile}")]
     BundleMismatch {
         /// The bundle.
         path: PathBuf,
+        /// The level-0 tile it disagrees with.
+        tile: PathBuf,
         /// Entry index in the log.
         index: u64,
     },
@@ -61,6 +63,14 @@ pub enum VerifyError {
     RootMismatch {
         /// Tree size.
         size: u64,
+    },
+    /// A payload does not match its leaf's commitment, or its file is damaged.
+    #[error("payload file {path} fails its commitment check (entry {index:?})")]
+    Payload {
+        /// The payload file.
+        path: PathBuf,
+        /// The entry, if the file could be parsed that far.
+        index: Option<u64>,
     },
     /// The earlier checkpoint is not a prefix of this log.
     #[error("log is not consistent with the earlier checkpoint of size {old_size}: {source}")]
@@ -148,7 +158,11 @@ pub fn verify_log_dir(
         for (i, (e, h)) in entries.iter().zip(&hashes).enumerate() {
             let index = t.index * TILE_WIDTH + i as u64;
             if leaf_hash(e) != *h {
-                return Err(VerifyError::BundleMismatch { path: bpath, index });
+                return Err(VerifyError::BundleMismatch {
+                    path: bpath,
+                    tile: tpath,
+                    index,
+                });
             }
             tree.push_leaf_hash(*h);
         }
@@ -209,4 +223,84 @@ pub fn verify_log_dir(
         entries: tree.size(),
         tiles: total,
     })
+}
+
+/// Checks every stored payload of the ledger in `ledger_dir` against the
+/// commitment in its leaf, for entries covered by a verified log of `size`.
+/// Returns the number of payloads checked. Expired payloads are simply
+/// absent; a payload that does not match its leaf is an error.
+pub fn verify_payloads(ledger_dir: &Path, size: u64) -> Result<u64, VerifyError> {
+    let log = ledger_dir.join("log");
+    let root = ledger_dir.join("payloads");
+    let mut checked = 0;
+    let mut bundle_cache: Option<(u64, Vec<u8>)> = None;
+    for class in crate::record::RetentionClass::ALL {
+        let days = crate::payloads::days(&root, class).map_err(|e| VerifyError::Read {
+            path: root.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        for day in days {
+            let dir = crate::payloads::day_dir(&root, class, day);
+            let rd = std::fs::read_dir(&dir).map_err(|source| VerifyError::Read {
+                path: dir.clone(),
+                source,
+            })?;
+            for ent in rd {
+                let path = ent
+                    .map_err(|source| VerifyError::Read {
+                        path: dir.clone(),
+                        source,
+                    })?
+                    .path();
+                if path.extension().is_none_or(|e| e != "dat") {
+                    continue;
+                }
+                let records = crate::payloads::parse_file(&read(&path)?).ok_or_else(|| {
+                    VerifyError::Payload {
+                        path: path.clone(),
+                        index: None,
+                    }
+                })?;
+                for (index, salt, payload) in records {
+                    if index >= size {
+                        continue;
+                    }
+                    let tile = index / TILE_WIDTH;
+                    let width = if (tile + 1) * TILE_WIDTH <= size {
+                        TILE_WIDTH
+                    } else {
+                        size % TILE_WIDTH
+                    };
+                    if bundle_cache.as_ref().is_none_or(|(t, _)| *t != tile) {
+                        bundle_cache =
+                            Some((tile, read(&log.join(tiles::bundle_path(tile, width)))?));
+                    }
+                    let bundle = bundle_cache
+                        .as_ref()
+                        .map(|(_, b)| b.as_slice())
+                        .unwrap_or_default();
+                    let entries =
+                        tiles::parse_bundle(bundle).map_err(|source| VerifyError::Tile {
+                            path: log.join(tiles::bundle_path(tile, width)),
+                            source,
+                        })?;
+                    let leaf = entries
+                        .get((index % TILE_WIDTH) as usize)
+                        .and_then(|e| crate::record::LeafRecord::decode(e).ok())
+                        .ok_or_else(|| VerifyError::Payload {
+                            path: path.clone(),
+                            index: Some(index),
+                        })?;
+                    if crate::record::commit_payload(&salt, &payload) != leaf.commitment {
+                        return Err(VerifyError::Payload {
+                            path,
+                            index: Some(index),
+                        });
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    Ok(checked)
 }
