@@ -23,7 +23,20 @@
 //! One use case is one transaction: [`Store::begin`] → load → check → write
 //! with a compare-and-set on `version` → (the app appends the audit record)
 //! → [`StoreTx::commit`]. A compare-and-set that finds the version changed
-//! returns [`StoreError::Conflict`].
+//! returns [`StoreError::Conflict`]. Pure lookups (API-key and session
+//! checks, listings, inspection queries) use [`Store::begin_read`], which on
+//! SQLite does not queue behind writers.
+//!
+//! # Tests
+//!
+//! ```text
+//! cargo test -p gongshu-store                       # SQLite; PostgreSQL cases skip
+//! GONGSHU_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!     cargo test -p gongshu-store                   # both backends
+//! ```
+//!
+//! With `CI=true` the PostgreSQL cases fail rather than skip when the
+//! variable is unset.
 //!
 //! Rows are plain structs of `String`, `i64`, `Vec<u8>` and
 //! `DateTime<Utc>`; the app layer maps them to domain types. Statuses, kinds

@@ -105,6 +105,23 @@ impl Store {
         Ok(StoreTx { inner })
     }
 
+    /// Starts a transaction for lookups only (API-key and session checks,
+    /// listings, the inspection API)
+    ///
+    /// On SQLite this is a deferred `BEGIN`: it reads a snapshot without
+    /// taking the write lock, so it neither waits for nor blocks a writer
+    /// (WAL). On PostgreSQL it is `BEGIN READ ONLY`, and a write inside it
+    /// fails. Do not write in it on SQLite either: a write there can fail
+    /// with [`StoreError::Conflict`] when another writer committed since
+    /// the snapshot was taken.
+    pub async fn begin_read(&self) -> Result<StoreTx, StoreError> {
+        let inner = match &self.pool {
+            Pool::Sqlite(pool) => TxInner::Sqlite(pool.begin_with("BEGIN DEFERRED").await?),
+            Pool::Postgres(pool) => TxInner::Postgres(pool.begin_with("BEGIN READ ONLY").await?),
+        };
+        Ok(StoreTx { inner })
+    }
+
     /// Checks that the database answers (for readiness probes)
     pub async fn ping(&self) -> Result<(), StoreError> {
         match &self.pool {

@@ -603,6 +603,28 @@ pub async fn dropping_a_transaction_rolls_it_back(store: Store) {
     tx.commit().await.unwrap();
 }
 
+pub async fn a_read_transaction_sees_committed_rows_without_waiting_for_a_writer(store: Store) {
+    // Arrange: a writer holds an open transaction with an uncommitted row.
+    seed_org_and_user(&store).await;
+    let mut writer = store.begin().await.unwrap();
+    writer.insert_organisation(&org("o2", 5)).await.unwrap();
+
+    // Act: a reader starts meanwhile; it must neither wait nor see o2.
+    let mut reader = tokio::time::timeout(Duration::from_secs(2), store.begin_read())
+        .await
+        .expect("begin_read must not wait for the writer")
+        .unwrap();
+    let seen = reader.list_organisations().await.unwrap();
+    reader.commit().await.unwrap();
+    writer.commit().await.unwrap();
+
+    // Assert
+    assert_eq!(seen, vec![org("o1", 0)]);
+    let mut reader = store.begin_read().await.unwrap();
+    assert_eq!(reader.list_organisations().await.unwrap().len(), 2);
+    reader.commit().await.unwrap();
+}
+
 pub async fn migrations_can_run_again(store: Store) {
     store.migrate().await.unwrap();
     store.ping().await.unwrap();

@@ -65,14 +65,16 @@ where
         .await
         .expect("create the test database");
 
-    let store = Store::connect(&with_database(&admin_url, &name))
-        .await
-        .expect("open PostgreSQL store");
-    assert_eq!(store.backend(), Backend::Postgres);
+    let outcome = match Store::connect(&with_database(&admin_url, &name)).await {
+        Ok(store) => {
+            assert_eq!(store.backend(), Backend::Postgres);
+            let outcome = tokio::spawn(case(store.clone())).await;
+            store.close().await;
+            outcome.map_err(Failure::Case)
+        }
+        Err(err) => Err(Failure::Connect(err)),
+    };
 
-    let outcome = tokio::spawn(case(store.clone())).await;
-
-    store.close().await;
     sqlx::raw_sql(AssertSqlSafe(format!(
         r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
     )))
@@ -80,7 +82,17 @@ where
     .await
     .expect("drop the test database");
     admin.close().await.expect("close the admin connection");
-    rethrow(outcome);
+    match outcome {
+        Ok(()) => {}
+        Err(Failure::Case(err)) => rethrow(Err(err)),
+        Err(Failure::Connect(err)) => panic!("open PostgreSQL store: {err:?}"),
+    }
+}
+
+/// Why a PostgreSQL case did not pass, kept until its database is dropped.
+enum Failure {
+    Connect(gongshu_store::StoreError),
+    Case(tokio::task::JoinError),
 }
 
 /// `url` with its database name replaced by `database`; keeps the query.

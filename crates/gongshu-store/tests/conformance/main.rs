@@ -54,6 +54,7 @@ conformance! {
     a_writer_that_waited_for_the_winner_gets_conflict,
     rollback_leaves_nothing,
     dropping_a_transaction_rolls_it_back,
+    a_read_transaction_sees_committed_rows_without_waiting_for_a_writer,
     migrations_can_run_again,
     audit_index_filters_and_pages,
     audit_sample_is_deterministic_and_respects_the_filter,
