@@ -113,7 +113,7 @@ fn check_character(body: &[u8]) -> Option<char> {
 /// Unified social credit code (统一社会信用代码): 18 characters with a check
 /// character (GB 32100-2015).
 ///
-/// INVARIANT: holds exactly 18 upper-case ASCII characters of [`ALPHABET`],
+/// INVARIANT: holds exactly 18 upper-case ASCII characters of the code alphabet,
 /// digits at positions 3-8, and a matching check character.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CreditCode(String);
