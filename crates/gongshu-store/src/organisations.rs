@@ -13,9 +13,10 @@ pub struct OrganisationRow {
     pub id: String,
     /// Registered name
     pub name: String,
-    /// One of `authority`, `data_bureau`, `operator`, `participant`,
-    /// `provider`, `sector_regulator`, `finance`, `pricing`, `security`,
-    /// `platform`
+    /// One of the `OrgKind` codes of gongshu-domain (`implementing_agency`,
+    /// `data_bureau`, `operator`, `participant`, `data_source_unit`,
+    /// `sector_regulator`, `finance_bureau`, `pricing_authority`,
+    /// `security_regulator`, `platform_admin`)
     pub kind: String,
     /// Sector (行业), for sector regulators and providers
     pub sector: Option<String>,

@@ -11,9 +11,8 @@ use crate::{StoreError, StoreTx, micros};
 pub struct RoleGrantRow {
     /// The user who holds the role
     pub user_id: String,
-    /// One of `authority`, `data_bureau`, `operator`, `participant`,
-    /// `provider`, `sector_regulator`, `finance`, `pricing`, `security`,
-    /// `platform_admin`
+    /// One of the `Role` codes of gongshu-domain (`case_officer`,
+    /// `reviewer`, `approver`, `admin`)
     pub role: String,
     /// Who granted it: a user id, or a marker such as `bootstrap` (not a
     /// foreign key, so that the first administrator can be created)

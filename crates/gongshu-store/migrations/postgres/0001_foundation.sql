@@ -13,9 +13,9 @@ CREATE TABLE organisations (
     id          TEXT NOT NULL PRIMARY KEY,
     name        TEXT NOT NULL,
     kind        TEXT NOT NULL CHECK (kind IN (
-                    'authority', 'data_bureau', 'operator', 'participant',
-                    'provider', 'sector_regulator', 'finance', 'pricing',
-                    'security', 'platform')),
+                    'implementing_agency', 'data_bureau', 'operator', 'participant',
+                    'data_source_unit', 'sector_regulator', 'finance_bureau',
+                    'pricing_authority', 'security_regulator', 'platform_admin')),
     sector      TEXT,
     -- 统一社会信用代码 (GB 32100-2015); NULL for bodies registered without one.
     credit_code TEXT UNIQUE,
@@ -45,9 +45,7 @@ CREATE INDEX users_org_id_idx ON users (org_id);
 CREATE TABLE role_grants (
     user_id    TEXT NOT NULL REFERENCES users (id),
     role       TEXT NOT NULL CHECK (role IN (
-                   'authority', 'data_bureau', 'operator', 'participant',
-                   'provider', 'sector_regulator', 'finance', 'pricing',
-                   'security', 'platform_admin')),
+                   'case_officer', 'reviewer', 'approver', 'admin')),
     granted_by TEXT NOT NULL,
     granted_at TIMESTAMPTZ NOT NULL,
     UNIQUE (user_id, role)

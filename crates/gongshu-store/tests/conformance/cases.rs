@@ -109,7 +109,7 @@ pub async fn organisations_round_trip(store: Store) {
     let bare = OrganisationRow {
         sector: None,
         credit_code: None,
-        kind: "authority".to_owned(),
+        kind: "implementing_agency".to_owned(),
         ..org("o2", 5)
     };
 
@@ -206,19 +206,19 @@ pub async fn role_grants_insert_list_and_delete(store: Store) {
 
     // Act
     let mut tx = store.begin().await.unwrap();
-    tx.insert_role_grant(&grant("operator", 1)).await.unwrap();
-    tx.insert_role_grant(&grant("authority", 2)).await.unwrap();
+    tx.insert_role_grant(&grant("reviewer", 1)).await.unwrap();
+    tx.insert_role_grant(&grant("approver", 2)).await.unwrap();
 
     // Assert
     assert_eq!(
         tx.list_role_grants("u1").await.unwrap(),
-        vec![grant("authority", 2), grant("operator", 1)]
+        vec![grant("approver", 2), grant("reviewer", 1)]
     );
-    assert!(tx.delete_role_grant("u1", "operator").await.unwrap());
-    assert!(!tx.delete_role_grant("u1", "operator").await.unwrap());
+    assert!(tx.delete_role_grant("u1", "reviewer").await.unwrap());
+    assert!(!tx.delete_role_grant("u1", "reviewer").await.unwrap());
     assert_eq!(
         tx.list_role_grants("u1").await.unwrap(),
-        vec![grant("authority", 2)]
+        vec![grant("approver", 2)]
     );
     assert!(tx.list_role_grants("u2").await.unwrap().is_empty());
     tx.commit().await.unwrap();
@@ -306,7 +306,7 @@ pub async fn unique_keys_are_reported_as_duplicate(store: Store) {
     let mut tx = store.begin().await.unwrap();
     tx.insert_role_grant(&RoleGrantRow {
         user_id: "u1".to_owned(),
-        role: "operator".to_owned(),
+        role: "reviewer".to_owned(),
         granted_by: "bootstrap".to_owned(),
         granted_at: at(1),
     })
@@ -351,7 +351,7 @@ pub async fn unique_keys_are_reported_as_duplicate(store: Store) {
     let err = insert_error(&store, async |tx| {
         tx.insert_role_grant(&RoleGrantRow {
             user_id: "u1".to_owned(),
-            role: "operator".to_owned(),
+            role: "reviewer".to_owned(),
             granted_by: "someone".to_owned(),
             granted_at: at(9),
         })
