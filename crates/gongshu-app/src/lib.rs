@@ -1,1 +1,151 @@
-//! gongshu-app (placeholder until its issue lands).
+//! gongshu-app: the use cases. Each one loads, authorizes (Cedar, via
+//! gongshu-policy), applies the domain rules, persists with compare-and-set,
+//! appends its audit record and only then commits (see `audit::Change`).
+//! No use case reads the clock or the OS directly except through ports.
+
+pub mod actor;
+pub mod api_keys;
+pub mod audit;
+pub mod audit_inspect;
+pub mod bootstrap;
+pub mod clock;
+pub mod crypto;
+pub mod error;
+pub mod orgs;
+pub mod session;
+pub mod users;
+
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+use gongshu_ledger::Ledger;
+use gongshu_policy::{Action, PolicyEngine, Resource};
+use gongshu_store::Store;
+
+pub use actor::{Actor, AuthMethod};
+pub use audit::{AuditEvent, AuditRef};
+pub use clock::{Clock, FakeClock, SystemClock};
+pub use error::{AppError, FieldError};
+
+/// Tunables of authentication.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// A session ends after this long without a request.
+    pub session_idle: TimeDelta,
+    /// A session ends this long after login, whatever happens.
+    pub session_absolute: TimeDelta,
+    /// Failed logins before the account is locked.
+    pub lockout_threshold: i64,
+    /// How long a lock lasts.
+    pub lockout_duration: TimeDelta,
+    /// Issuer shown in authenticator apps.
+    pub totp_issuer: String,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            session_idle: TimeDelta::minutes(30),
+            session_absolute: TimeDelta::hours(12),
+            lockout_threshold: 5,
+            lockout_duration: TimeDelta::minutes(15),
+            totp_issuer: "gongshu".into(),
+        }
+    }
+}
+
+/// The application: ports and policies shared by all use cases.
+#[derive(Debug, Clone)]
+pub struct App {
+    store: Store,
+    ledger: Arc<Ledger>,
+    policy: Arc<PolicyEngine>,
+    clock: Arc<dyn Clock>,
+    config: AppConfig,
+}
+
+impl App {
+    /// Wires the application and reconciles the audit index with the log
+    /// (records left unconfirmed by a crash are answered now).
+    pub async fn start(
+        store: Store,
+        ledger: Arc<Ledger>,
+        clock: Arc<dyn Clock>,
+        config: AppConfig,
+    ) -> Result<Self, AppError> {
+        let policy = PolicyEngine::new().map_err(|e| AppError::Internal(e.to_string()))?;
+        let app = Self {
+            store,
+            ledger,
+            policy: Arc::new(policy),
+            clock,
+            config,
+        };
+        let fixed = audit::reconcile(&app.store, &app.ledger).await?;
+        if fixed > 0 {
+            tracing::warn!(
+                fixed,
+                "answered audit records whose changes never committed"
+            );
+        }
+        Ok(app)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The audit ledger.
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    /// Decides with the policies; a denial is itself audited, then refused.
+    pub async fn authorize(
+        &self,
+        actor: &Actor,
+        action: Action,
+        resource: &Resource,
+    ) -> Result<Vec<String>, AppError> {
+        let decision = self.policy.authorize(&actor.principal(), action, resource);
+        if decision.allowed {
+            return Ok(decision.policy_ids);
+        }
+        let event = AuditEvent::new("authz.denied")
+            .actor(&actor.user_id, &actor.org_id, actor.role_codes())
+            .decided_by(decision.policy_ids.clone())
+            .outcome("denied")
+            .details(serde_json::json!({ "action": action.as_str(), "errors": decision.errors }));
+        audit::record(&self.store, &self.ledger, event).await?;
+        Err(AppError::Forbidden {
+            action: action.as_str().to_owned(),
+            policy_ids: decision.policy_ids,
+        })
+    }
+
+    /// Begins an audited change.
+    pub async fn begin(&self) -> Result<audit::Change<audit::Unaudited>, AppError> {
+        audit::Change::begin(&self.store, &self.ledger).await
+    }
+
+    /// Records an event that changes no state.
+    pub async fn record(&self, event: AuditEvent) -> Result<AuditRef, AppError> {
+        audit::record(&self.store, &self.ledger, event).await
+    }
+}
+
+/// A new id (UUID v7, time-ordered) in text form.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -41,6 +41,12 @@ fn class_from_byte(b: u8) -> Option<RetentionClass> {
     }
 }
 
+/// Lengths here are bounded by `Ledger::append` (leaf ≤ 64 KiB, payload ≤
+/// 16 MiB), so they always fit.
+pub(crate) fn len32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 impl JournalEntry {
     pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
         let mut body = Vec::with_capacity(64 + self.leaf.len() + self.payload.len());
@@ -48,11 +54,11 @@ impl JournalEntry {
         body.push(class_byte(self.class));
         body.extend_from_slice(&self.day.to_le_bytes());
         body.extend_from_slice(&self.salt);
-        body.extend_from_slice(&(self.leaf.len() as u32).to_le_bytes());
+        body.extend_from_slice(&len32(self.leaf.len()).to_le_bytes());
         body.extend_from_slice(&self.leaf);
-        body.extend_from_slice(&(self.payload.len() as u32).to_le_bytes());
+        body.extend_from_slice(&len32(self.payload.len()).to_le_bytes());
         body.extend_from_slice(&self.payload);
-        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        out.extend_from_slice(&len32(body.len()).to_le_bytes());
         out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
         out.extend_from_slice(&body);
     }

@@ -840,7 +840,7 @@ impl Inner {
                     continue;
                 }
                 let level = shift;
-                let mut bytes = Vec::with_capacity(32 * tile.width as usize);
+                let mut bytes = Vec::with_capacity(32 * usize::try_from(tile.width).unwrap_or(256));
                 for i in 0..tile.width {
                     let h = t
                         .tree

@@ -270,7 +270,10 @@ pub struct OpenedNote {
 }
 
 /// Splits a note into its text and signature lines, checking the layout.
-fn split_note(note: &str) -> Result<(&str, Vec<(&str, Vec<u8>)>), NoteError> {
+/// A signature line: key name and decoded blob (key id ‖ signature).
+type SigLine<'a> = (&'a str, Vec<u8>);
+
+fn split_note(note: &str) -> Result<(&str, Vec<SigLine<'_>>), NoteError> {
     if note.chars().any(|c| c.is_control() && c != '\n') {
         return Err(NoteError::Malformed("note contains a control character"));
     }

@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 use crate::LedgerError;
 use crate::journal::{JournalEntry, Reader};
+
+/// One stored payload: entry index, salt, payload bytes.
+pub(crate) type PayloadTriple = (u64, [u8; 32], Vec<u8>);
 use crate::record::RetentionClass;
 
 /// A payload with the salt of its commitment.
@@ -38,7 +41,7 @@ pub(crate) fn write_segment(
         body.extend_from_slice(&e.index.to_le_bytes());
         body.extend_from_slice(&e.salt);
         body.extend_from_slice(&e.payload);
-        buf.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        buf.extend_from_slice(&crate::journal::len32(body.len()).to_le_bytes());
         buf.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
         buf.extend_from_slice(&body);
     }
@@ -135,7 +138,7 @@ pub(crate) fn days(root: &Path, class: RetentionClass) -> Result<Vec<u32>, Ledge
 }
 
 /// Parses a whole payload file into (index, salt, payload) triples.
-pub(crate) fn parse_file(bytes: &[u8]) -> Option<Vec<(u64, [u8; 32], Vec<u8>)>> {
+pub(crate) fn parse_file(bytes: &[u8]) -> Option<Vec<PayloadTriple>> {
     let mut r = Reader { b: bytes, pos: 0 };
     let mut out = Vec::new();
     while r.pos < bytes.len() {

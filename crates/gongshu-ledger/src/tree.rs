@@ -105,7 +105,7 @@ impl MerkleTree {
                 tree_size: self.size(),
             });
         }
-        if len.is_power_of_two() && lo % len == 0 {
+        if len.is_power_of_two() && lo.is_multiple_of(len) {
             let level = len.trailing_zeros();
             return self
                 .node(level, lo >> level)

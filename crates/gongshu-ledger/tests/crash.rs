@@ -4,6 +4,14 @@
 //! checkpoint published before. GONGSHU_CRASH_ITERATIONS sets the count
 //! (CI runs a few; run with 100 locally).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -1,6 +1,14 @@
 //! The ledger from the outside: append, read, receipts, publication,
 //! recovery, rollback detection, retention, tamper detection, fail-closed.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -2,6 +2,14 @@
 //! time, never copied): RFC 6962 reference tree, transparency-dev probes,
 //! signed-note vectors and the Tessera / serverless-log test logs.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use std::path::PathBuf;
 
 use base64::Engine as _;

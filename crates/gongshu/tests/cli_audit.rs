@@ -1,6 +1,14 @@
 //! `gongshu audit …` from the outside, on a third-party log (Tessera's test
 //! log, laid out as files) and on our own.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
