@@ -15,6 +15,70 @@ pub enum Command {
     /// 审计日志：离线校验、验证公钥、回执校验
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// 启动平台服务（接口、控制台、公开审计文件）
+    Serve(ServeArgs),
+    /// 管理命令
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// 演示：建立示例县的机构与用户，走通全流程，然后启动控制台
+    Demo(DemoArgs),
+}
+
+/// Where the platform keeps its state.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Location {
+    /// 平台数据目录（数据库、审计日志、密钥）
+    #[arg(long, env = "GONGSHU_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// 数据库连接串（默认：数据目录中的 SQLite；生产可用 postgres://…）
+    #[arg(long, env = "GONGSHU_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// 配置文件（默认：数据目录中的 gongshu.toml）
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub location: Location,
+    /// 监听地址
+    #[arg(long, env = "GONGSHU_LISTEN")]
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AdminCommand {
+    /// 创建实施机构及其首个管理员（仅限空平台），打印一次性口令与动态口令密钥
+    Bootstrap(BootstrapArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BootstrapArgs {
+    #[command(flatten)]
+    pub location: Location,
+    /// 实施机构名称
+    #[arg(long, default_value = "涞源县数据和政务服务局")]
+    pub org_name: String,
+    /// 管理员用户名
+    #[arg(long, default_value = "admin")]
+    pub username: String,
+    /// 管理员姓名
+    #[arg(long, default_value = "平台管理员")]
+    pub display_name: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// 演示数据目录（默认：新建临时目录）
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// 只跑流程，不启动控制台
+    #[arg(long)]
+    pub no_serve: bool,
+    /// 控制台监听地址
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, clap::Subcommand)]

@@ -1,14 +1,24 @@
 //! The `gongshu` binary: wiring only. Subcommands live in their own modules.
 
+mod admin_cmd;
 mod audit_cmd;
 mod cli;
+mod demo_cmd;
+mod runtime;
+mod serve_cmd;
 
 use clap::Parser as _;
 
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
+    runtime::init_tracing();
     let result = match args.command {
-        cli::Command::Audit(cmd) => audit_cmd::run(cmd),
+        cli::Command::Audit(cmd) => audit_cmd::run(cmd).map_err(|e| e.to_string()),
+        cli::Command::Serve(a) => runtime::block_on(serve_cmd::run(a)),
+        cli::Command::Admin(cli::AdminCommand::Bootstrap(a)) => {
+            runtime::block_on(admin_cmd::bootstrap(a))
+        }
+        cli::Command::Demo(a) => runtime::block_on(demo_cmd::run(a)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,0 +1,153 @@
+//! The zh-CN console (minimal for now: login, home with the audit log's
+//! state, logout). Templates are embedded and auto-escaped (minijinja);
+//! forms carry CSRF tokens. The full console grows with later issues.
+
+use axum::Form;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::{Environment, context};
+use serde::Deserialize;
+
+use crate::auth::{SESSION_COOKIE, cookie};
+use crate::state::AppState;
+
+const LOGIN_CSRF_COOKIE: &str = "gongshu_login_csrf";
+
+fn env() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    let _ = env.add_template("base.html", include_str!("../templates/base.html"));
+    let _ = env.add_template("login.html", include_str!("../templates/login.html"));
+    let _ = env.add_template("home.html", include_str!("../templates/home.html"));
+    env
+}
+
+fn render(name: &str, ctx: minijinja::Value) -> Response {
+    match env().get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "页面渲染失败").into_response()
+        }
+    }
+}
+
+/// Console routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout_submit))
+}
+
+fn cookie_header(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+async fn login_page(State(state): State<AppState>) -> Response {
+    login_form(&state, None)
+}
+
+fn login_form(state: &AppState, error: Option<String>) -> Response {
+    let Ok(token) = gongshu_app::crypto::random_token() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let mut resp = render("login.html", context! { csrf => token, error => error });
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookie_header(state, LOGIN_CSRF_COOKIE, &token, 1800),
+    );
+    resp
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    totp: String,
+    csrf: String,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    if cookie(&headers, LOGIN_CSRF_COOKIE).as_deref() != Some(f.csrf.as_str()) {
+        return login_form(&state, Some("页面已过期，请重新登录".into()));
+    }
+    match gongshu_app::session::login(&state.app, &f.username, &f.password, &f.totp).await {
+        Ok(s) => {
+            let mut resp = Redirect::to("/").into_response();
+            let max_age = state.app.config().session_absolute.num_seconds();
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                cookie_header(&state, SESSION_COOKIE, &s.token, max_age),
+            );
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                cookie_header(&state, "gongshu_csrf", &s.csrf_token, max_age),
+            );
+            resp
+        }
+        Err(e) => login_form(&state, Some(e.message_zh())),
+    }
+}
+
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = cookie(&headers, SESSION_COOKIE) else {
+        return Redirect::to("/login").into_response();
+    };
+    let Ok(ctx) = gongshu_app::session::authenticate(&state.app, &token).await else {
+        return Redirect::to("/login").into_response();
+    };
+    let csrf = cookie(&headers, "gongshu_csrf").unwrap_or_default();
+    let ledger = state.app.ledger();
+    render(
+        "home.html",
+        context! {
+            user => ctx.actor.display_name,
+            org_kind => ctx.actor.org_kind.label_zh(),
+            roles => ctx.actor.roles.iter().map(|r| r.label_zh()).collect::<Vec<_>>(),
+            audit_size => ledger.size(),
+            audit_origin => ledger.origin(),
+            vkey => ledger.vkey(),
+            csrf => csrf,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct LogoutForm {
+    csrf: String,
+}
+
+async fn logout_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LogoutForm>,
+) -> Response {
+    if let Some(token) = cookie(&headers, SESSION_COOKIE)
+        && let Ok(ctx) = gongshu_app::session::authenticate(&state.app, &token).await
+        && ctx.csrf_ok(&f.csrf)
+    {
+        let _ = gongshu_app::session::logout(&state.app, &ctx).await;
+    }
+    let mut resp = Redirect::to("/login").into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookie_header(&state, SESSION_COOKIE, "", 0),
+    );
+    resp
+}

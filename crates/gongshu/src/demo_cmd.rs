@@ -1,0 +1,416 @@
+//! `gongshu demo`: a synthetic Laiyuan County platform, set up through the
+//! use cases exactly as the real parties would, with the checks a newcomer
+//! wants to see (refusals, audit inspection, offline verification), then
+//! the console. Later issues extend the lifecycle (catalog, agreement,
+//! sandbox, products, billing).
+
+use std::sync::Arc;
+
+use gongshu_app::orgs::NewOrganisation;
+use gongshu_app::users::NewUser;
+use gongshu_app::{Actor, App, AppError};
+use gongshu_ledger::note::NoteVerifier;
+use gongshu_ledger::verify::{verify_log_dir, verify_payloads};
+use gongshu_server::ServerConfig;
+
+use crate::cli::DemoArgs;
+
+/// GB 32100-2015 check character for the first 17 characters of a unified
+/// social credit code (used only to make valid synthetic codes).
+fn credit_code(body17: &str) -> String {
+    const CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    const WEIGHTS: [u32; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
+    let sum: u32 = body17
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(c, w)| CHARS.find(c).map_or(0, |i| u32::try_from(i).unwrap_or(0)) * w)
+        .sum();
+    let check = (31 - sum % 31) % 31;
+    let c = CHARS.chars().nth(check as usize).unwrap_or('0');
+    format!("{body17}{c}")
+}
+
+struct Person {
+    actor: Actor,
+    username: String,
+    password: String,
+    totp_secret: String,
+}
+
+fn e(err: AppError) -> String {
+    match &err {
+        AppError::Validation(f) => f
+            .iter()
+            .map(|x| format!("{}：{}", x.field, x.message))
+            .collect::<Vec<_>>()
+            .join("；"),
+        other => format!("{}（{other}）", other.message_zh()),
+    }
+}
+
+async fn login(
+    app: &App,
+    username: &str,
+    password: &str,
+    secret_b32: &str,
+) -> Result<Actor, String> {
+    let creds = gongshu_app::bootstrap::InitialCredentials {
+        user_id: String::new(),
+        org_id: String::new(),
+        username: username.into(),
+        password: password.into(),
+        totp_secret: secret_b32.into(),
+        otpauth_uri: String::new(),
+    };
+    let step = gongshu_app::crypto::totp_step(app.clock().now().timestamp());
+    let code = gongshu_app::crypto::totp_at_step(&creds.totp_secret_bytes(), step);
+    Ok(gongshu_app::session::login(app, username, password, &code)
+        .await
+        .map_err(e)?
+        .actor)
+}
+
+async fn org(
+    app: &App,
+    admin: &Actor,
+    name: &str,
+    kind: &str,
+    sector: Option<&str>,
+    code: Option<&str>,
+) -> Result<String, String> {
+    let v = gongshu_app::orgs::create_organisation(
+        app,
+        admin,
+        &NewOrganisation {
+            name: name.into(),
+            kind: kind.into(),
+            sector: sector.map(Into::into),
+            credit_code: code.map(credit_code),
+        },
+    )
+    .await
+    .map_err(e)?;
+    println!("  · 机构：{}（{}）", v.name, v.kind_label);
+    Ok(v.id)
+}
+
+async fn person(
+    app: &App,
+    admin: &Actor,
+    org_id: &str,
+    username: &str,
+    name: &str,
+    roles: &[&str],
+) -> Result<Person, String> {
+    let c = gongshu_app::users::create_user(
+        app,
+        admin,
+        &NewUser {
+            org_id: org_id.into(),
+            username: username.into(),
+            display_name: name.into(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        },
+    )
+    .await
+    .map_err(e)?;
+    // Each demo user logs in once with a real TOTP code.
+    let actor = login(app, &c.username, &c.password, &c.totp_secret).await?;
+    Ok(Person {
+        actor,
+        username: c.username,
+        password: c.password,
+        totp_secret: c.totp_secret,
+    })
+}
+
+pub async fn run(args: DemoArgs) -> Result<(), String> {
+    let data_dir = args.data_dir.clone().unwrap_or_else(|| {
+        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        std::env::temp_dir().join(format!("gongshu-demo-{stamp}-{}", std::process::id()))
+    });
+    if data_dir.join("gongshu.db").exists() {
+        return Err(format!(
+            "演示目录 {} 已有数据，请换一个空目录",
+            data_dir.display()
+        ));
+    }
+    let cfg = ServerConfig {
+        data_dir: data_dir.clone(),
+        listen: args.listen,
+        database_url: None,
+        audit_origin: "laiyuan.gongshu.demo/audit".into(),
+        // The demo console runs on plain http://127.0.0.1.
+        secure_cookies: false,
+    };
+    println!(
+        "公数演示：涞源县公共数据授权运营平台（数据目录 {}）",
+        data_dir.display()
+    );
+    let app = crate::runtime::open(&cfg).await?;
+
+    println!("1. 初始化：实施机构与管理员");
+    let boot =
+        gongshu_app::bootstrap::bootstrap(&app, "涞源县数据和政务服务局", "admin", "平台管理员")
+            .await
+            .map_err(e)?;
+    let admin = login(&app, &boot.username, &boot.password, &boot.totp_secret).await?;
+
+    println!("2. 各方机构");
+    let bureau = org(
+        &app,
+        &admin,
+        "涞源县数据管理部门",
+        "data_bureau",
+        None,
+        None,
+    )
+    .await?;
+    let operator = org(
+        &app,
+        &admin,
+        "涞源县数字经济运营有限公司",
+        "operator",
+        None,
+        Some("91130630MA0D7K301"),
+    )
+    .await?;
+    let power = org(
+        &app,
+        &admin,
+        "国网涞源县供电公司",
+        "data_source_unit",
+        Some("utilities"),
+        Some("91130630MA0D7K302"),
+    )
+    .await?;
+    let transport = org(
+        &app,
+        &admin,
+        "涞源县交通运输局",
+        "sector_regulator",
+        Some("transport"),
+        None,
+    )
+    .await?;
+    let bank = org(
+        &app,
+        &admin,
+        "涞源县农村信用合作联社",
+        "participant",
+        None,
+        Some("91130630MA0D7K303"),
+    )
+    .await?;
+    org(&app, &admin, "涞源县财政局", "finance_bureau", None, None).await?;
+    org(
+        &app,
+        &admin,
+        "涞源县发展和改革局",
+        "pricing_authority",
+        None,
+        None,
+    )
+    .await?;
+    org(
+        &app,
+        &admin,
+        "涞源县委网信办",
+        "security_regulator",
+        None,
+        None,
+    )
+    .await?;
+    let ops = org(&app, &admin, "平台运维中心", "platform_admin", None, None).await?;
+
+    println!("3. 各方用户（口令 + 动态口令登录）");
+    let inspector = person(
+        &app,
+        &admin,
+        &bureau,
+        "bureau.reviewer",
+        "李审核",
+        &["reviewer"],
+    )
+    .await?;
+    let op_admin = person(
+        &app,
+        &admin,
+        &operator,
+        "operator.admin",
+        "王运营",
+        &["admin"],
+    )
+    .await?;
+    let power_officer = person(
+        &app,
+        &admin,
+        &power,
+        "power.officer",
+        "赵供电",
+        &["case_officer"],
+    )
+    .await?;
+    let _regulator = person(
+        &app,
+        &admin,
+        &transport,
+        "transport.reviewer",
+        "孙交通",
+        &["reviewer"],
+    )
+    .await?;
+    let bank_admin = person(&app, &admin, &bank, "bank.admin", "周信贷", &["admin"]).await?;
+    let ops_admin = person(&app, &admin, &ops, "ops.admin", "吴运维", &["admin"]).await?;
+
+    println!("4. 二级市场主体签发接口密钥");
+    let key = gongshu_app::api_keys::issue_api_key(
+        &app,
+        &bank_admin.actor,
+        &gongshu_app::api_keys::NewApiKey {
+            org_id: bank.clone(),
+            scope: "product:utility-payment-score/scenario:smb-credit".into(),
+            valid_days: 90,
+        },
+    )
+    .await
+    .map_err(e)?;
+    let key_actor = gongshu_app::api_keys::authenticate_api_key(&app, &key.key)
+        .await
+        .map_err(e)?;
+    println!(
+        "  · 密钥 {}… 属于机构 {}",
+        &key.key.chars().take(12).collect::<String>(),
+        key_actor.org_id
+    );
+
+    println!("5. 越权尝试（均被拒绝并记入审计日志）");
+    for (who, what, result) in [
+        (
+            "二级市场主体管理员",
+            "新建机构",
+            gongshu_app::orgs::create_organisation(
+                &app,
+                &bank_admin.actor,
+                &NewOrganisation {
+                    name: "冒名机构".into(),
+                    kind: "operator".into(),
+                    sector: None,
+                    credit_code: None,
+                },
+            )
+            .await
+            .map(|_| ()),
+        ),
+        (
+            "平台运维",
+            "查看审计记录",
+            gongshu_app::audit_inspect::list(&app, &ops_admin.actor, &Default::default())
+                .await
+                .map(|_| ()),
+        ),
+        (
+            "运营机构管理员",
+            "为供电公司签发密钥",
+            gongshu_app::api_keys::issue_api_key(
+                &app,
+                &op_admin.actor,
+                &gongshu_app::api_keys::NewApiKey {
+                    org_id: power.clone(),
+                    scope: "x".into(),
+                    valid_days: 1,
+                },
+            )
+            .await
+            .map(|_| ()),
+        ),
+        (
+            "数源单位经办人",
+            "授予自己管理员角色",
+            gongshu_app::users::change_role(
+                &app,
+                &power_officer.actor,
+                &power_officer.actor.user_id,
+                "admin",
+                true,
+            )
+            .await,
+        ),
+    ] {
+        match result {
+            Err(AppError::Forbidden { .. }) => println!("  · {who}{what}：已拒绝"),
+            other => return Err(format!("{who}{what}本应被拒绝，结果却是 {other:?}")),
+        }
+    }
+
+    println!("6. 数据管理部门检查审计日志");
+    let records = gongshu_app::audit_inspect::list(&app, &inspector.actor, &Default::default())
+        .await
+        .map_err(e)?;
+    let sample =
+        gongshu_app::audit_inspect::sample(&app, &inspector.actor, &Default::default(), 5, 2026)
+            .await
+            .map_err(e)?;
+    let denied = records
+        .iter()
+        .filter(|r| r.action == "authz.denied")
+        .count();
+    println!(
+        "  · 检索到 {} 条记录（其中越权拒绝 {denied} 条），随机抽查 {} 条",
+        records.len(),
+        sample.len()
+    );
+    let first = records
+        .last()
+        .map_or(0, |r| u64::try_from(r.index).unwrap_or(0));
+    let receipt = gongshu_app::audit_inspect::receipt(&app, &inspector.actor, first)
+        .await
+        .map_err(e)?;
+    let vk = NoteVerifier::parse(&app.ledger().vkey()).map_err(|e| e.to_string())?;
+    let ok = gongshu_ledger::Receipt::parse(&receipt)
+        .map_err(|e| e.to_string())?
+        .verify(&vk, None)
+        .map_err(|e| e.to_string())?;
+    println!(
+        "  · 第 {} 条记录的回执离线校验通过（日志规模 {}）",
+        ok.index, ok.size
+    );
+
+    println!("7. 离线校验整个审计日志");
+    let ledger = Arc::clone(app.ledger());
+    tokio::task::spawn_blocking(move || ledger.sync())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let audit_dir = cfg.audit_dir();
+    let report = verify_log_dir(&audit_dir.join("log"), &vk, None, None, &mut |_, _| {})
+        .map_err(|e| e.to_string())?;
+    let payloads =
+        verify_payloads(&audit_dir, report.checkpoint.size).map_err(|e| e.to_string())?;
+    println!(
+        "  · 校验通过：{} 条记录，{payloads} 条载荷承诺一致",
+        report.checkpoint.size
+    );
+    println!(
+        "  · 命令行复核：gongshu audit verify --data-dir {}",
+        data_dir.display()
+    );
+
+    println!("\n演示账号（口令与动态口令密钥仅供本机演示）：");
+    for p in [&inspector, &op_admin, &bank_admin] {
+        println!(
+            "  {:<18} 口令 {}  动态口令密钥 {}",
+            p.username, p.password, p.totp_secret
+        );
+    }
+    println!(
+        "  {:<18} 口令 {}  动态口令密钥 {}",
+        boot.username, boot.password, boot.totp_secret
+    );
+    if args.no_serve {
+        return Ok(());
+    }
+    crate::serve_cmd::serve(app, cfg).await
+}
