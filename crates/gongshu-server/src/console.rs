@@ -16,17 +16,30 @@ use crate::state::AppState;
 
 const LOGIN_CSRF_COOKIE: &str = "gongshu_login_csrf";
 
-fn env() -> Environment<'static> {
-    let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-    let _ = env.add_template("base.html", include_str!("../templates/base.html"));
-    let _ = env.add_template("login.html", include_str!("../templates/login.html"));
-    let _ = env.add_template("home.html", include_str!("../templates/home.html"));
-    env
+/// The embedded templates, compiled once. A template that fails to compile
+/// is caught by the `templates_compile_and_escape` test, never in production.
+static TEMPLATES: std::sync::LazyLock<Result<Environment<'static>, minijinja::Error>> =
+    std::sync::LazyLock::new(|| {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+        env.add_template("base.html", include_str!("../templates/base.html"))?;
+        env.add_template("login.html", include_str!("../templates/login.html"))?;
+        env.add_template("home.html", include_str!("../templates/home.html"))?;
+        Ok(env)
+    });
+
+fn render_to_string(name: &str, ctx: minijinja::Value) -> Result<String, minijinja::Error> {
+    match &*TEMPLATES {
+        Ok(env) => env.get_template(name)?.render(ctx),
+        Err(e) => Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            e.to_string(),
+        )),
+    }
 }
 
 fn render(name: &str, ctx: minijinja::Value) -> Response {
-    match env().get_template(name).and_then(|t| t.render(ctx)) {
+    match render_to_string(name, ctx) {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
@@ -150,4 +163,28 @@ async fn logout_submit(
         cookie_header(&state, SESSION_COOKIE, "", 0),
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_compile_and_escape() {
+        let html = render_to_string(
+            "login.html",
+            context! { csrf => "t", error => "<script>x</script>" },
+        )
+        .unwrap();
+        assert!(html.contains("lang=\"zh-CN\""));
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(!html.contains("<script>x"));
+        let html = render_to_string(
+            "home.html",
+            context! { user => "李<b>", org_kind => "数据管理部门", roles => vec!["审核人"], audit_size => 3, audit_origin => "o", vkey => "k", csrf => "c" },
+        )
+        .unwrap();
+        assert!(html.contains("李&lt;b&gt;"));
+        assert!(html.contains("id=\"audit-size\">3<"));
+    }
 }

@@ -1,0 +1,272 @@
+//! The console in a real browser (headless Chromium via chromedriver), from
+//! the outside: the real binary bootstraps and serves, a person logs in with
+//! password and TOTP, sees the audit log's state, logs out, and is refused
+//! with a wrong code. Runs when GONGSHU_TEST_BROWSER=1 (CI installs
+//! chromium and chromium-driver); under CI=true it must run.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on port {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn field<'a>(out: &'a str, label: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .unwrap_or_else(|| panic!("{label} missing in {out}"))
+        .trim()
+}
+
+fn totp(secret_b32: &str) -> String {
+    let creds = gongshu_app::bootstrap::InitialCredentials {
+        user_id: String::new(),
+        org_id: String::new(),
+        username: String::new(),
+        password: String::new(),
+        totp_secret: secret_b32.into(),
+        otpauth_uri: String::new(),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    gongshu_app::crypto::totp_at_step(
+        &creds.totp_secret_bytes(),
+        gongshu_app::crypto::totp_step(now as i64),
+    )
+}
+
+#[tokio::test]
+async fn a_person_logs_in_to_the_console() {
+    if std::env::var("GONGSHU_TEST_BROWSER").is_err() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the browser suite (set GONGSHU_TEST_BROWSER=1)"
+        );
+        eprintln!(
+            "browser suite skipped: set GONGSHU_TEST_BROWSER=1 with chromium and chromedriver installed"
+        );
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let exe = env!("CARGO_BIN_EXE_gongshu");
+    let out = Command::new(exe)
+        .args(["admin", "bootstrap", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = String::from_utf8(out.stdout).unwrap();
+    let password = field(&out, "一次性口令：").to_owned();
+    let secret = field(&out, "动态口令密钥（录入验证器应用）：").to_owned();
+
+    let port = free_port();
+    let _server = Killed(
+        Command::new(exe)
+            .args(["serve", "--data-dir"])
+            .arg(data.path())
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .env("GONGSHU_SECURE_COOKIES", "false")
+            .env("RUST_LOG", "tower_http=debug,info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(data.path().join("server.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let driver_port = free_port();
+    let _driver = Killed(
+        Command::new("chromedriver")
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver not installed"),
+    );
+    wait_for(port);
+    wait_for(driver_port);
+
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+
+    // Not logged in: the console sends you to the login page.
+    client.goto(&format!("{base}/")).await.unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/login")
+    );
+    let lang = client
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .unwrap();
+    assert_eq!(lang.as_str(), Some("zh-CN"));
+
+    // A wrong code is refused with a Chinese message.
+    client
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("admin")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(&password)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("totp"))
+        .await
+        .unwrap()
+        .send_keys("000000")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Form posts navigate: wait for the new page rather than racing it.
+    let alert = client
+        .wait()
+        .for_element(Locator::Css("[role=alert]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(alert.contains("身份验证失败"), "{alert}");
+
+    // The right code logs in and shows the audit log.
+    client
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("admin")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(&password)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("totp"))
+        .await
+        .unwrap()
+        .send_keys(&totp(&secret))
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let Ok(size_el) = client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id("audit-size"))
+        .await
+    else {
+        let src = client.source().await.unwrap_or_default();
+        let log = std::fs::read_to_string(data.path().join("server.log")).unwrap_or_default();
+        panic!(
+            "not on the home page: {} {src}\nserver log:\n{log}",
+            client.current_url().await.unwrap()
+        );
+    };
+    let size: u64 = size_el.text().await.unwrap().parse().unwrap();
+    assert!(
+        size >= 3,
+        "bootstrap, the refused and the accepted login are audited: {size}"
+    );
+    let body = client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("平台管理员"), "{body}");
+
+    // Logging out ends the session.
+    client
+        .find(Locator::Css("header button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("totp"))
+        .await
+        .unwrap();
+    client.goto(&format!("{base}/")).await.unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/login")
+    );
+    client.close().await.unwrap();
+}
