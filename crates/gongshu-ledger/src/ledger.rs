@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::LedgerError;
 use crate::checkpoint::Checkpoint;
@@ -161,12 +161,12 @@ struct TreeState {
     recent_first: u64,
 }
 
-/// State owned by whoever writes: the journal and publication bookkeeping.
-struct WriterState {
-    journal: Journal,
+/// Publication bookkeeping, owned by the publisher thread (and by
+/// materialization). Kept apart from the journal so that writing tiles
+/// never holds up a commit.
+struct PublishState {
     published_size: u64,
     dirty: HashSet<PathBuf>,
-    last_publish: Instant,
 }
 
 struct Signed {
@@ -185,7 +185,9 @@ struct Inner {
     queue: Mutex<Queue>,
     queue_cv: Condvar,
     tree: RwLock<TreeState>,
-    writer: Mutex<WriterState>,
+    journal: Mutex<Journal>,
+    publish: Mutex<PublishState>,
+    publish_cv: Condvar,
     signed: Mutex<Option<Signed>>,
     poisoned: AtomicBool,
 }
@@ -194,7 +196,7 @@ struct Inner {
 /// the record is durable.
 pub struct Ledger {
     inner: Arc<Inner>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -244,30 +246,34 @@ impl Ledger {
             queue: Mutex::new(Queue::default()),
             queue_cv: Condvar::new(),
             tree: RwLock::new(tree_state),
-            writer: Mutex::new(WriterState {
-                journal,
+            journal: Mutex::new(journal),
+            publish: Mutex::new(PublishState {
                 published_size: 0,
                 dirty: HashSet::new(),
-                last_publish: Instant::now(),
             }),
+            publish_cv: Condvar::new(),
             signed: Mutex::new(None),
             poisoned: AtomicBool::new(false),
         });
         {
-            let mut w = lock(&inner.writer);
+            let mut w = lock(&inner.publish);
             // Re-derive everything public above the materialized prefix.
             w.published_size = inner.read_tree().recent_first;
             inner.publish(&mut w, true)?;
         }
-        let worker = Arc::clone(&inner);
-        let thread = std::thread::Builder::new()
-            .name("gongshu-ledger-writer".into())
-            .spawn(move || worker.run())
-            .map_err(|e| LedgerError::io(dir, e))?;
-        Ok(Self {
-            inner,
-            thread: Some(thread),
-        })
+        let writer = Arc::clone(&inner);
+        let publisher = Arc::clone(&inner);
+        let threads = vec![
+            std::thread::Builder::new()
+                .name("gongshu-ledger-writer".into())
+                .spawn(move || writer.run())
+                .map_err(|e| LedgerError::io(dir, e))?,
+            std::thread::Builder::new()
+                .name("gongshu-ledger-publisher".into())
+                .spawn(move || publisher.run_publisher())
+                .map_err(|e| LedgerError::io(dir, e))?,
+        ];
+        Ok(Self { inner, threads })
     }
 
     /// Appends a record and returns once it is durable. An error means the
@@ -432,10 +438,7 @@ impl Ledger {
     /// Publishes tiles and the checkpoint now, and syncs all derived files
     /// (materialization), starting a new journal segment.
     pub fn sync(&self) -> Result<(), LedgerError> {
-        let mut w = lock(&self.inner.writer);
-        self.inner
-            .materialize(&mut w)
-            .inspect_err(|_| self.inner.poison())
+        self.inner.materialize().inspect_err(|_| self.inner.poison())
     }
 
     /// Deletes payloads whose retention has ended at the ledger's clock and
@@ -486,7 +489,8 @@ impl Drop for Ledger {
     fn drop(&mut self) {
         lock(&self.inner.queue).shutdown = true;
         self.inner.queue_cv.notify_all();
-        if let Some(t) = self.thread.take() {
+        self.inner.publish_cv.notify_all();
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
@@ -688,64 +692,60 @@ impl Inner {
         self.poisoned.store(true, Ordering::SeqCst);
     }
 
-    /// The writer thread: group commit.
+    /// The writer thread: group commit. It only journals, syncs and
+    /// acknowledges; publication happens on the publisher thread.
     fn run(&self) {
         loop {
             let batch = {
                 let mut q = lock(&self.queue);
                 while q.pending.is_empty() && !q.shutdown {
-                    let due = {
-                        let w = lock(&self.writer);
-                        let unpublished = self.read_tree().tree.size() != w.published_size;
-                        unpublished.then(|| {
-                            self.opts
-                                .publish_interval
-                                .saturating_sub(w.last_publish.elapsed())
-                        })
-                    };
-                    match due {
-                        Some(d) if d.is_zero() => break,
-                        Some(d) => {
-                            q = self
-                                .queue_cv
-                                .wait_timeout(q, d)
-                                .map(|(g, _)| g)
-                                .unwrap_or_else(|p| p.into_inner().0);
-                        }
-                        None => {
-                            q = self.queue_cv.wait(q).unwrap_or_else(|p| p.into_inner());
-                        }
-                    }
+                    q = self.queue_cv.wait(q).unwrap_or_else(|p| p.into_inner());
                 }
                 if q.pending.is_empty() && q.shutdown {
-                    drop(q);
-                    let mut w = lock(&self.writer);
-                    let _ = self.publish(&mut w, true);
                     return;
                 }
                 std::mem::take(&mut q.pending)
             };
-            let mut w = lock(&self.writer);
-            if !batch.is_empty() {
-                self.commit_batch(&mut w, batch);
-            }
-            if !self.poisoned.load(Ordering::SeqCst) {
-                let due = w.last_publish.elapsed() >= self.opts.publish_interval;
-                let res = if w.journal.len >= self.opts.segment_bytes {
-                    self.materialize(&mut w)
-                } else if due {
-                    self.publish(&mut w, false)
-                } else {
-                    Ok(())
-                };
-                if res.is_err() {
-                    self.poison();
-                }
+            let rotate = {
+                let mut j = lock(&self.journal);
+                self.commit_batch(&mut j, batch);
+                j.len >= self.opts.segment_bytes
+            };
+            if rotate && !self.poisoned.load(Ordering::SeqCst) && self.materialize().is_err() {
+                self.poison();
             }
         }
     }
 
-    fn commit_batch(&self, w: &mut WriterState, mut batch: Vec<Pending>) {
+    /// The publisher thread: writes tiles, bundles and the signed checkpoint
+    /// at most every `publish_interval`, and once more at shutdown.
+    fn run_publisher(&self) {
+        loop {
+            let shutdown = {
+                let q = lock(&self.queue);
+                if q.shutdown {
+                    true
+                } else {
+                    let (q, _) = self
+                        .publish_cv
+                        .wait_timeout(q, self.opts.publish_interval)
+                        .unwrap_or_else(|p| p.into_inner());
+                    q.shutdown
+                }
+            };
+            if !self.poisoned.load(Ordering::SeqCst) {
+                let mut p = lock(&self.publish);
+                if self.publish(&mut p, false).is_err() {
+                    self.poison();
+                }
+            }
+            if shutdown {
+                return;
+            }
+        }
+    }
+
+    fn commit_batch(&self, journal: &mut Journal, mut batch: Vec<Pending>) {
         if self.poisoned.load(Ordering::SeqCst) {
             for p in batch {
                 let _ = p.reply.send(Err(LedgerError::Poisoned));
@@ -758,7 +758,7 @@ impl Inner {
             p.entry.index = base + i as u64;
             p.entry.encode_into(&mut bytes);
         }
-        if let Err(e) = w.journal.append_durable(&bytes) {
+        if let Err(e) = journal.append_durable(&bytes) {
             // Fail closed: nothing of this batch is acknowledged, and no
             // later append is accepted until the log is reopened.
             self.poison();
@@ -812,11 +812,9 @@ impl Inner {
             extensions: Vec::new(),
         };
         let note = self.signer.sign(&cp.to_text())?;
-        write_atomic(
-            &self.state_path,
-            encode_state(size, &root).as_bytes(),
-            false,
-        )?;
+        // Durable before the note can be handed out: the guard against a
+        // restore of old files must never lag what was published.
+        write_atomic(&self.state_path, encode_state(size, &root).as_bytes(), true)?;
         *s = Some(Signed {
             size,
             note: note.clone(),
@@ -825,7 +823,7 @@ impl Inner {
     }
 
     /// Writes tiles, bundles and the checkpoint for the current tree.
-    fn publish(&self, w: &mut WriterState, force: bool) -> Result<(), LedgerError> {
+    fn publish(&self, w: &mut PublishState, force: bool) -> Result<(), LedgerError> {
         let (size, tiles_out, bundles_out) = {
             let mut t = self.write_tree();
             let size = t.tree.size();
@@ -871,19 +869,22 @@ impl Inner {
         write_atomic(&cp_path, note.as_bytes(), false)?;
         w.dirty.insert(cp_path);
         w.published_size = size;
-        w.last_publish = Instant::now();
         Ok(())
     }
 
     /// Publishes, syncs every derived file and the payloads of the journal,
     /// records the materialized size, and starts a new journal segment.
-    fn materialize(&self, w: &mut WriterState) -> Result<(), LedgerError> {
+    fn materialize(&self) -> Result<(), LedgerError> {
+        // Lock order everywhere: publish, then journal, then tree.
+        let mut p = lock(&self.publish);
+        let mut journal = lock(&self.journal);
+        let w = &mut *p;
         self.publish(w, false)?;
         let (size, root, recent) = {
             let t = self.read_tree();
             (t.tree.size(), t.tree.root(), t.recent.clone())
         };
-        payloads::write_segment(&self.payload_dir, w.journal.first, &recent)?;
+        payloads::write_segment(&self.payload_dir, journal.first, &recent)?;
         let mut dirs = HashSet::new();
         for p in w.dirty.drain() {
             sync_file(&p)?;
@@ -900,9 +901,9 @@ impl Inner {
             encode_state(size, &root).as_bytes(),
             true,
         )?;
-        let old_first = w.journal.first;
+        let old_first = journal.first;
         if size != old_first {
-            w.journal = Journal::open(&self.journal_dir, size, 0)?;
+            *journal = Journal::open(&self.journal_dir, size, 0)?;
             for (first, path) in list_segments(&self.journal_dir)? {
                 if first < size {
                     std::fs::remove_file(&path).map_err(|e| LedgerError::io(&path, e))?;
