@@ -1,7 +1,7 @@
 //! `gongshu admin bootstrap`: the first implementing-agency administrator.
 //! Only possible while no organisation exists; prints one-time credentials.
 
-use gongshu_domain::{OrgKind, OrgName, Role, Username};
+use gongshu_domain::{DomainError as _, OrgKind, OrgName, Role, Username};
 use gongshu_store::{OrganisationRow, RoleGrantRow, UserRow};
 
 use crate::crypto::{base32, hash_password, otpauth_uri, random_bytes, random_token};
@@ -99,14 +99,14 @@ pub async fn bootstrap(
         errors.push(FieldError::new(
             "org_name",
             "org_name.invalid",
-            e.to_string(),
+            e.message_zh(),
         ))
     });
     let uname = Username::parse(username).map_err(|e| {
         errors.push(FieldError::new(
             "username",
             "username.invalid",
-            e.to_string(),
+            e.message_zh(),
         ))
     });
     let (Ok(name), Ok(uname)) = (name, uname) else {

@@ -1,6 +1,6 @@
 //! Organisations (机构): create, list, read.
 
-use gongshu_domain::{CreditCode, OrgId, OrgKind, OrgName, Sector};
+use gongshu_domain::{CreditCode, DomainError as _, OrgId, OrgKind, OrgName, Sector};
 use gongshu_policy::{Action, Resource};
 use gongshu_store::OrganisationRow;
 use serde::{Deserialize, Serialize};
@@ -69,7 +69,7 @@ struct Parsed {
 fn parse(input: &NewOrganisation) -> Result<Parsed, AppError> {
     let mut errors = Vec::new();
     let name = OrgName::parse(&input.name)
-        .map_err(|e| errors.push(FieldError::new("name", "org_name.invalid", e.to_string())))
+        .map_err(|e| errors.push(FieldError::new("name", "org_name.invalid", e.message_zh())))
         .ok();
     let kind = input
         .kind
@@ -100,7 +100,7 @@ fn parse(input: &NewOrganisation) -> Result<Parsed, AppError> {
                 errors.push(FieldError::new(
                     "credit_code",
                     "credit_code.invalid",
-                    e.to_string(),
+                    e.message_zh(),
                 ))
             })
             .ok(),

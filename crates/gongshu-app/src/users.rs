@@ -1,6 +1,6 @@
 //! Users (用户) and their roles (角色) within one organisation.
 
-use gongshu_domain::{OrgId, OrgKind, Role, UserId, Username};
+use gongshu_domain::{DomainError as _, OrgId, OrgKind, Role, UserId, Username};
 use gongshu_policy::{Action, Principal, Resource};
 use gongshu_store::RoleGrantRow;
 use serde::{Deserialize, Serialize};
@@ -87,7 +87,7 @@ pub async fn create_user(
         AppError::Validation(vec![FieldError::new(
             "username",
             "username.invalid",
-            e.to_string(),
+            e.message_zh(),
         )])
     })?;
     let display = input.display_name.trim();

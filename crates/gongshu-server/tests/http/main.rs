@@ -1,0 +1,22 @@
+//! End-to-end tests of the HTTP API: the real router, driven in-process
+//! (no network) against SQLite and, when `GONGSHU_TEST_POSTGRES_URL` is set,
+//! PostgreSQL. Every test that changes state ends by verifying the audit log
+//! as an outside verifier would.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    reason = "test code"
+)]
+
+mod support;
+
+mod api_keys;
+mod concurrency;
+mod csrf;
+mod input;
+mod login;
+mod public;
+mod roles;
+mod unavailable;
