@@ -438,7 +438,9 @@ impl Ledger {
     /// Publishes tiles and the checkpoint now, and syncs all derived files
     /// (materialization), starting a new journal segment.
     pub fn sync(&self) -> Result<(), LedgerError> {
-        self.inner.materialize().inspect_err(|_| self.inner.poison())
+        self.inner
+            .materialize()
+            .inspect_err(|_| self.inner.poison())
     }
 
     /// Deletes payloads whose retention has ended at the ledger's clock and
