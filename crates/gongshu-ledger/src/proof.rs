@@ -73,7 +73,7 @@ pub fn hash_from_slice(s: &[u8]) -> Result<Hash, ProofError> {
 }
 
 impl MerkleTree {
-    /// Inclusion proof PATH(index, D[0:size]) of RFC 9162 §2.1.3.1.
+    /// Inclusion proof PATH(index, D\[0:size\]) of RFC 9162 §2.1.3.1.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
         if size > self.size() {
             return Err(ProofError::SizeBeyondTree {
@@ -105,7 +105,7 @@ impl MerkleTree {
         Ok(())
     }
 
-    /// Consistency proof PROOF(old, D[0:new]) of RFC 9162 §2.1.4.1.
+    /// Consistency proof PROOF(old, D\[0:new\]) of RFC 9162 §2.1.4.1.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ProofError> {
         if new > self.size() {
             return Err(ProofError::SizeBeyondTree {

@@ -95,7 +95,7 @@ impl MerkleTree {
         self.root_at(self.size()).unwrap_or_else(|_| empty_root())
     }
 
-    /// MTH(D[lo:hi]) for `lo < hi <= size` where `lo` is aligned the way
+    /// MTH(D\[lo:hi\]) for `lo < hi <= size` where `lo` is aligned the way
     /// RFC 9162's recursive split produces it.
     pub(crate) fn range_hash(&self, lo: u64, hi: u64) -> Result<Hash, ProofError> {
         let len = hi - lo;

@@ -21,12 +21,30 @@ pub async fn serve(app: gongshu_app::App, cfg: gongshu_server::ServerConfig) -> 
         .map_err(|e| format!("无法监听 {}：{e}", cfg.listen))?;
     println!("平台已启动：http://{}/ （按 Ctrl-C 停止）", cfg.listen);
     let ledger = std::sync::Arc::clone(app.ledger());
+    let retention = tokio::spawn(retention_job(std::sync::Arc::clone(&ledger)));
     gongshu_server::serve(AppState::new(app, cfg), listener)
         .await
         .map_err(|e| format!("服务异常退出：{e}"))?;
+    retention.abort();
     // Make everything the log acknowledged durable in its derived files too.
     tokio::task::spawn_blocking(move || ledger.sync())
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("审计日志同步失败：{e}"))
+}
+
+/// Deletes expired audit payloads once at start and then daily; each
+/// deletion is itself logged by the ledger. Tree data is never deleted.
+async fn retention_job(ledger: std::sync::Arc<gongshu_ledger::Ledger>) {
+    let mut every_day = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+    loop {
+        every_day.tick().await;
+        let l = std::sync::Arc::clone(&ledger);
+        match tokio::task::spawn_blocking(move || l.expire()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(days = n, "expired audit payloads deleted"),
+            Ok(Err(e)) => tracing::error!(error = %e, "audit retention run failed"),
+            Err(e) => tracing::error!(error = %e, "audit retention task failed"),
+        }
+    }
 }
