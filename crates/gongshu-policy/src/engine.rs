@@ -346,11 +346,17 @@ impl EntityMap {
                 id,
                 applicant_org,
                 submitted_by,
+                parties,
             } => {
                 let workflow_uid = uid("Workflow", id)?;
+                let party_refs = parties
+                    .iter()
+                    .map(|p| org_uid(*p).map(entity_ref))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let attrs = vec![
                     ("applicant_org", entity_ref(org_uid(*applicant_org)?)),
                     ("submitted_by", entity_ref(user_uid(*submitted_by)?)),
+                    ("parties", RestrictedExpression::new_set(party_refs)),
                 ];
                 self.add(&workflow_uid, attrs, HashSet::new(), true)?;
                 Ok(workflow_uid)
@@ -386,7 +392,7 @@ mod tests {
     fn the_embedded_policies_load_with_their_ids() {
         let engine = PolicyEngine::new().unwrap();
         let ids = engine.policy_ids();
-        assert_eq!(ids.len(), 16);
+        assert_eq!(ids.len(), 19);
         assert!(ids.iter().any(|id| id == "sod_no_self_approval"));
         assert!(format!("{engine:?}").contains("sod_no_self_approval"));
     }

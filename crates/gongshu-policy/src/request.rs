@@ -98,12 +98,16 @@ actions! {
     AuditInspect => "audit.inspect",
     /// Sample the audit log at random (审计日志抽查).
     AuditSample => "audit.sample",
+    /// Submit a workflow item on behalf of one's organisation (提交申请).
+    WorkflowSubmit => "workflow.submit",
     /// Review a workflow item (审核).
     WorkflowReview => "workflow.review",
     /// Approve a workflow item (审批).
     WorkflowApprove => "workflow.approve",
     /// Read data (读取数据).
     DataRead => "data.read",
+    /// Draft, sign and file authorization agreements (管理授权协议).
+    AgreementManage => "agreement.manage",
 }
 
 impl fmt::Display for Action {
@@ -154,6 +158,8 @@ pub enum Resource {
         applicant_org: OrgId,
         /// The user who submitted it.
         submitted_by: UserId,
+        /// Organisations whose reviewers must decide it (联合审核各方).
+        parties: Vec<OrgId>,
     },
     /// A dataset.
     Dataset {

@@ -41,6 +41,7 @@ fn resource(spec: &str, principal: &Principal) -> Resource {
         id: format!("test/{spec}"),
         applicant_org,
         submitted_by,
+        parties: vec![],
     };
     let grant = |grantee, org| Resource::RoleGrant {
         grantee,
@@ -91,6 +92,18 @@ fn resource(spec: &str, principal: &Principal) -> Resource {
         "workflow:own_org" => workflow(OWN_ORG, COLLEAGUE),
         "workflow:self" => workflow(OWN_ORG, SELF_USER),
         "workflow:self_other_org" => workflow(OTHER_ORG, SELF_USER),
+        "workflow:party" => Resource::Workflow {
+            id: format!("test/{spec}"),
+            applicant_org: OTHER_ORG,
+            submitted_by: OTHER_USER,
+            parties: vec![OWN_ORG],
+        },
+        "workflow:party_own_org" => Resource::Workflow {
+            id: format!("test/{spec}"),
+            applicant_org: OWN_ORG,
+            submitted_by: COLLEAGUE,
+            parties: vec![OWN_ORG],
+        },
         other => panic!("unknown resource spec {other:?}"),
     }
 }
