@@ -4,6 +4,7 @@
 //! No use case reads the clock or the OS directly except through ports.
 
 pub mod actor;
+pub mod agreements;
 pub mod api_keys;
 pub mod audit;
 pub mod audit_inspect;
@@ -11,7 +12,9 @@ pub mod bootstrap;
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod inbox;
 pub mod orgs;
+pub mod reviews;
 pub mod session;
 pub mod users;
 

@@ -9,13 +9,16 @@
 #![deny(clippy::float_arithmetic)]
 #![warn(missing_docs)]
 
+pub mod agreement;
 pub mod calendar;
 pub mod credit_code;
+pub mod deadline;
 pub mod error;
 pub mod ids;
 pub mod money;
 pub mod org;
 pub mod person;
+pub mod review;
 pub mod text;
 
 pub use calendar::{CalendarError, CalendarLoadError, WorkingDayCalendar};

@@ -4,6 +4,9 @@
 //! HTTP to use cases and back; they hold no business rules.
 
 pub mod api;
+pub mod api_agreements;
+pub mod api_inbox;
+pub mod api_reviews;
 pub mod auth;
 pub mod config;
 pub mod console;

@@ -6,69 +6,7 @@ use axum::Json;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use crate::api::ROUTES;
-
-fn describe(method: &str, path: &str) -> (&'static str, &'static str) {
-    match (method, path) {
-        ("post", "/api/v1/session") => (
-            "登录（口令 + 动态口令 TOTP）",
-            "Log in with username, password and TOTP; sets the session cookie and returns the CSRF token.",
-        ),
-        ("delete", "/api/v1/session") => ("退出登录", "Log out (ends the session)."),
-        ("get", "/api/v1/me") => ("当前用户", "The authenticated actor."),
-        ("get", "/api/v1/organisations") => ("机构列表", "List organisations."),
-        ("post", "/api/v1/organisations") => (
-            "新建机构",
-            "Create an organisation (implementing agency administrators).",
-        ),
-        ("get", "/api/v1/organisations/{org_id}/users") => {
-            ("机构用户列表", "List the users of an organisation.")
-        }
-        ("post", "/api/v1/users") => (
-            "新建用户",
-            "Create a user; returns one-time password and TOTP enrolment.",
-        ),
-        ("post", "/api/v1/users/{user_id}/roles") => ("授予角色", "Grant a role."),
-        ("delete", "/api/v1/users/{user_id}/roles/{role}") => ("撤销角色", "Revoke a role."),
-        ("get", "/api/v1/organisations/{org_id}/api-keys") => (
-            "接口密钥列表",
-            "List an organisation's API keys (no secrets).",
-        ),
-        ("post", "/api/v1/organisations/{org_id}/api-keys") => {
-            ("签发接口密钥", "Issue an API key; the key is shown once.")
-        }
-        ("delete", "/api/v1/organisations/{org_id}/api-keys/{key_id}") => {
-            ("吊销接口密钥", "Revoke an API key at once.")
-        }
-        ("get", "/api/v1/audit/records") => (
-            "审计记录检索",
-            "List audit records by time, actor, organisation, dataset, action (data bureau).",
-        ),
-        ("get", "/api/v1/audit/records/{index}") => {
-            ("审计记录详情", "One audit record with its payload.")
-        }
-        ("get", "/api/v1/audit/records/{index}/receipt") => (
-            "审计回执",
-            "C2SP tlog-proof receipt for one record, verifiable offline.",
-        ),
-        ("get", "/api/v1/audit/sample") => (
-            "审计抽查",
-            "Random sample of audit records for spot checks.",
-        ),
-        ("get", "/healthz") => ("健康检查", "Liveness and database reachability."),
-        ("get", "/metrics") => ("监控指标", "Prometheus / OpenMetrics text."),
-        ("get", "/audit/checkpoint") => ("审计日志检查点", "Signed C2SP checkpoint (public)."),
-        ("get", "/audit/vkey") => (
-            "审计日志验证公钥",
-            "Verifier key in signed-note form (public).",
-        ),
-        ("get", "/audit/tile/{path}") => (
-            "审计日志哈希瓦片",
-            "C2SP tlog-tiles hash tiles (public; entry bundles are not served).",
-        ),
-        _ => ("", ""),
-    }
-}
+use crate::api::all_routes;
 
 fn params(path: &str) -> Vec<Value> {
     path.split('/')
@@ -80,12 +18,13 @@ fn params(path: &str) -> Vec<Value> {
 /// Builds the document.
 pub fn build() -> Value {
     let mut paths = serde_json::Map::new();
-    for (method, path) in ROUTES {
-        let (summary, description) = describe(method, path);
+    for route in all_routes() {
+        let (method, path, summary, description) =
+            (route.method, route.path, route.summary, route.description);
         let public = path.starts_with("/audit/")
-            || *path == "/healthz"
-            || *path == "/metrics"
-            || (*method == "post" && *path == "/api/v1/session");
+            || path == "/healthz"
+            || path == "/metrics"
+            || (method == "post" && path == "/api/v1/session");
         let mut op = json!({
             "summary": summary,
             "description": description,
@@ -102,7 +41,7 @@ pub fn build() -> Value {
             op["security"] = json!([]);
         }
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        entry[*method] = op;
+        entry[method] = op;
     }
     json!({
         "openapi": "3.1.0",
@@ -143,10 +82,26 @@ mod tests {
     #[test]
     fn every_route_is_documented() {
         let doc = build();
-        for (m, p) in ROUTES {
-            let (summary, _) = describe(m, p);
-            assert!(!summary.is_empty(), "{m} {p} has no description");
-            assert!(doc["paths"][*p][*m].is_object(), "{m} {p} missing");
+        let mut seen = std::collections::HashSet::new();
+        for r in all_routes() {
+            assert!(
+                !r.summary.is_empty() && !r.description.is_empty(),
+                "{} {} has no description",
+                r.method,
+                r.path
+            );
+            assert!(
+                doc["paths"][r.path][r.method].is_object(),
+                "{} {} missing",
+                r.method,
+                r.path
+            );
+            assert!(
+                seen.insert((r.method, r.path)),
+                "{} {} listed twice",
+                r.method,
+                r.path
+            );
         }
     }
 }

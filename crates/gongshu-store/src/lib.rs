@@ -50,18 +50,24 @@
 
 mod store;
 
+mod agreements;
 mod api_keys;
 mod audit_index;
 mod error;
 mod organisations;
+mod reviews;
 mod role_grants;
 mod sessions;
 mod users;
 
+#[expect(unused_imports, reason = "filled by the agreements workflow")]
+pub use agreements::*;
 pub use api_keys::ApiKeyRow;
 pub use audit_index::{AuditFilter, AuditIndexRow};
 pub use error::StoreError;
 pub use organisations::OrganisationRow;
+#[expect(unused_imports, reason = "filled by the joint review workflows")]
+pub use reviews::*;
 pub use role_grants::RoleGrantRow;
 pub use sessions::SessionRow;
 pub use store::{Backend, Store, StoreTx};

@@ -1,0 +1,1 @@
+//! Use cases of the authorization agreement (授权运营协议).

@@ -1,0 +1,1 @@
+//! The inbox (待办): open obligations with working-day deadlines.

@@ -1,0 +1,1 @@
+//! Joint review (联合审核): data demand and secondary-market entry.

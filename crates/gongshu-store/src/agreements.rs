@@ -1,0 +1,1 @@
+//! Authorization agreements (授权运营协议). Owns the agreement tables.
