@@ -1,1 +1,0 @@
-//! Joint review (联合审核): data demand and secondary-market entry.
