@@ -66,7 +66,6 @@ pub use api_keys::ApiKeyRow;
 pub use audit_index::{AuditFilter, AuditIndexRow};
 pub use error::StoreError;
 pub use organisations::OrganisationRow;
-#[expect(unused_imports, reason = "filled by the joint review workflows")]
 pub use reviews::*;
 pub use role_grants::RoleGrantRow;
 pub use sessions::SessionRow;
