@@ -55,6 +55,16 @@ pub enum AppError {
     /// Someone else changed it first.
     #[error("conflict")]
     Conflict,
+    /// A workflow rule refuses the command in the item's current state
+    /// (e.g. a second agreement in force, S-2.1). `code` is the rule's own
+    /// stable code and `message` names the rule id.
+    #[error("refused: {code}")]
+    Refused {
+        /// Stable English code of the rule's refusal, e.g. `agreement.another_active`.
+        code: &'static str,
+        /// Chinese message naming the rule, e.g. `…（S-2.1）`.
+        message: String,
+    },
     /// It exists already.
     #[error("duplicate {what}")]
     Duplicate {
@@ -82,6 +92,7 @@ impl AppError {
             Self::Locked => "account_locked",
             Self::NotFound { .. } => "not_found",
             Self::Conflict => "conflict",
+            Self::Refused { code, .. } => code,
             Self::Duplicate { .. } => "duplicate",
             Self::Unavailable => "database_unavailable",
             Self::AuditUnavailable => "audit_log_unavailable",
@@ -100,6 +111,7 @@ impl AppError {
             Self::Locked => "连续登录失败次数过多，账户已临时锁定，请稍后再试".into(),
             Self::NotFound { .. } => "未找到相应记录".into(),
             Self::Conflict => "记录已被他人修改，请刷新后重试".into(),
+            Self::Refused { message, .. } => message.clone(),
             Self::Duplicate { .. } => "记录已存在".into(),
             Self::Unavailable => "数据库暂不可用，请稍后再试（本次操作未生效）".into(),
             Self::AuditUnavailable => "审计日志无法写入，操作已被拒绝（本次操作未生效）".into(),

@@ -36,7 +36,9 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
         AppError::Locked => StatusCode::TOO_MANY_REQUESTS,
         AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-        AppError::Conflict | AppError::Duplicate { .. } => StatusCode::CONFLICT,
+        AppError::Conflict | AppError::Duplicate { .. } | AppError::Refused { .. } => {
+            StatusCode::CONFLICT
+        }
         AppError::Unavailable | AppError::AuditUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -60,7 +60,6 @@ mod role_grants;
 mod sessions;
 mod users;
 
-#[expect(unused_imports, reason = "filled by the agreements workflow")]
 pub use agreements::*;
 pub use api_keys::ApiKeyRow;
 pub use audit_index::{AuditFilter, AuditIndexRow};
