@@ -1,1 +1,0 @@
-//! Use cases of the joint reviews (联合审核): data demand, market entry.
