@@ -266,11 +266,7 @@ fn parse_clauses(input: &ClausesInput, prefix: &str) -> Result<AgreementClauses,
             errors
                 .iter()
                 .map(|e| {
-                    FieldError::new(
-                        &format!("{prefix}{}", e.field()),
-                        e.code(),
-                        e.message_zh(),
-                    )
+                    FieldError::new(&format!("{prefix}{}", e.field()), e.code(), e.message_zh())
                 })
                 .collect(),
         )
@@ -498,11 +494,13 @@ pub async fn create_draft(
         .await?;
     commit_with(app, async |tx: &mut StoreTx| {
         tx.insert_agreement(&row).await?;
-        Ok(event("agreement.drafted", actor, &id, decided).details(serde_json::json!({
-            "operator_org_id": row.operator_org_id,
-            "term_start": row.term_start,
-            "term_end": row.term_end,
-        })))
+        Ok(
+            event("agreement.drafted", actor, &id, decided).details(serde_json::json!({
+                "operator_org_id": row.operator_org_id,
+                "term_start": row.term_start,
+                "term_end": row.term_end,
+            })),
+        )
     })
     .await?;
     get_view(app, &id).await
@@ -515,7 +513,8 @@ pub async fn record_opinion(
     id: &str,
     input: &OpinionInput,
 ) -> Result<AgreementView, AppError> {
-    let opinion = short_text(&input.opinion, "opinion", MAX_OPINION_CHARS).map_err(|e| refused(&e))?;
+    let opinion =
+        short_text(&input.opinion, "opinion", MAX_OPINION_CHARS).map_err(|e| refused(&e))?;
     let kind = org_kind(app, &input.from_org_id, "from_org_id").await?;
     let seen = load(app, id).await?;
     let decided = app
@@ -564,8 +563,8 @@ pub async fn decide(
     id: &str,
     input: &DecisionInput,
 ) -> Result<AgreementView, AppError> {
-    let meeting_ref =
-        short_text(&input.meeting_ref, "meeting_ref", MAX_REFERENCE_CHARS).map_err(|e| refused(&e))?;
+    let meeting_ref = short_text(&input.meeting_ref, "meeting_ref", MAX_REFERENCE_CHARS)
+        .map_err(|e| refused(&e))?;
     let seen = load(app, id).await?;
     let decided = app
         .authorize(actor, Action::WorkflowApprove, &workflow(&seen)?)
@@ -646,8 +645,8 @@ pub async fn file(
     id: &str,
     input: &FilingInput,
 ) -> Result<AgreementView, AppError> {
-    let receipt =
-        short_text(&input.receipt_no, "receipt_no", MAX_REFERENCE_CHARS).map_err(|e| refused(&e))?;
+    let receipt = short_text(&input.receipt_no, "receipt_no", MAX_REFERENCE_CHARS)
+        .map_err(|e| refused(&e))?;
     let seen = load(app, id).await?;
     let decided = app
         .authorize(actor, Action::AgreementManage, &workflow(&seen)?)
@@ -850,7 +849,9 @@ pub async fn open_obligations(app: &App, today: NaiveDate) -> Result<Vec<Obligat
                     started_on: signed_on,
                     due_on,
                 }),
-                Err(e) => tracing::warn!(agreement.id = %row.id, error = %e, "filing due date unknown"),
+                Err(e) => {
+                    tracing::warn!(agreement.id = %row.id, error = %e, "filing due date unknown")
+                }
             }
         }
         if status.is_active() {

@@ -12,6 +12,7 @@
 
 mod support;
 
+mod agreements;
 mod api_keys;
 mod concurrency;
 mod csrf;
