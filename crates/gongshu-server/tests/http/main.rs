@@ -19,5 +19,6 @@ mod csrf;
 mod input;
 mod login;
 mod public;
+mod reviews;
 mod roles;
 mod unavailable;

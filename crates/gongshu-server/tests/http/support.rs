@@ -661,3 +661,37 @@ fn database_url_replaces_only_the_database() {
         "postgresql://u:p@h:5432/t2?sslmode=disable"
     );
 }
+
+impl TestApp {
+    /// Creates an organisation of `kind` in `sector` through the API (sector
+    /// regulators need one); returns its id.
+    pub async fn create_org_in_sector(
+        &self,
+        s: &Session,
+        name: &str,
+        kind: &str,
+        sector: &str,
+    ) -> String {
+        let r = self
+            .post(
+                "/api/v1/organisations",
+                Auth::Cookie(s),
+                &json!({ "name": name, "kind": kind, "sector": sector }),
+            )
+            .await;
+        r.expect(201);
+        r.json()["id"].as_str().expect("org id").to_owned()
+    }
+
+    /// Creates a user with `roles` in `org_id` and logs them in.
+    pub async fn user_session(
+        &self,
+        admin: &Session,
+        org_id: &str,
+        username: &str,
+        roles: &[&str],
+    ) -> Session {
+        let c = self.create_user(admin, org_id, username, roles).await;
+        self.login(&c).await
+    }
+}
