@@ -73,6 +73,12 @@ const PG_UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
     ("api_keys_pkey", "api_keys.id"),
     ("api_keys_key_hash_key", "api_keys.key_hash"),
     ("audit_index_pkey", "audit_index.ledger_index"),
+    ("agreements_pkey", "agreements.id"),
+    ("agreement_opinions_pkey", "agreement_opinions.id"),
+    (
+        "agreement_revisions_pkey",
+        "agreement_revisions.agreement_id, agreement_revisions.revision",
+    ),
 ];
 
 /// SQLite extended result code for a write on a stale WAL snapshot: another
