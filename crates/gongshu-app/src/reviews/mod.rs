@@ -561,7 +561,9 @@ pub async fn open_obligations(app: &App, today: NaiveDate) -> Result<Vec<Obligat
 /// when the item became reviewable: the co-signature for data demands, the
 /// submission for market entries (counted in Asia/Shanghai days). An
 /// obligation whose due date falls in a year whose official calendar is not
-/// published yet is left out and logged, never guessed.
+/// published yet is left out and logged, never guessed. `today` is taken
+/// for the inbox's interface only: every open review is listed, dating the
+/// obligations (due soon, overdue) is the inbox's job.
 pub async fn open_obligations_with(
     app: &App,
     today: NaiveDate,
