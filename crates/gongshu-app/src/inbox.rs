@@ -62,9 +62,9 @@ pub fn date_items(
 
 /// Every open obligation of every workflow.
 pub async fn all_obligations(app: &App, today: NaiveDate) -> Result<Vec<Obligation>, AppError> {
-    let sources: Vec<Vec<Obligation>> = vec![];
-    let _ = (app, today);
-    Ok(sources.into_iter().flatten().collect())
+    let mut out = crate::agreements::open_obligations(app, today).await?;
+    out.extend(crate::reviews::open_obligations(app, today).await?);
+    Ok(out)
 }
 
 /// The caller's inbox: obligations whose responsible organisation is theirs.

@@ -126,6 +126,25 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
         return Redirect::to("/login").into_response();
     };
     let csrf = cookie(&headers, "gongshu_csrf").unwrap_or_default();
+    let inbox = gongshu_app::inbox::inbox(&state.app, &ctx.actor)
+        .await
+        .unwrap_or_default();
+    let inbox: Vec<minijinja::Value> = inbox
+        .iter()
+        .map(|i| {
+            let overdue = matches!(
+                i.status,
+                Some(gongshu_domain::deadline::DeadlineStatus::Overdue { .. })
+            );
+            context! {
+                title => i.obligation.title_zh,
+                rule => i.obligation.rule,
+                due_on => i.obligation.due_on.to_string(),
+                status => i.status_label,
+                overdue => overdue,
+            }
+        })
+        .collect();
     let ledger = state.app.ledger();
     render(
         "home.html",
@@ -137,6 +156,7 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
             audit_origin => ledger.origin(),
             vkey => ledger.vkey(),
             csrf => csrf,
+            inbox => inbox,
         },
     )
 }
@@ -181,10 +201,12 @@ mod tests {
         assert!(!html.contains("<script>x"));
         let html = render_to_string(
             "home.html",
-            context! { user => "李<b>", org_kind => "数据管理部门", roles => vec!["审核人"], audit_size => 3, audit_origin => "o", vkey => "k", csrf => "c" },
+            context! { user => "李<b>", org_kind => "数据管理部门", roles => vec!["审核人"], audit_size => 3, audit_origin => "o", vkey => "k", csrf => "c",
+                inbox => vec![context! { title => "授权协议备案", rule => "S-3.3.3b", due_on => "2026-03-02", status => "已逾期 2 个工作日", overdue => true }] },
         )
         .unwrap();
         assert!(html.contains("李&lt;b&gt;"));
         assert!(html.contains("id=\"audit-size\">3<"));
+        assert!(html.contains("授权协议备案") && html.contains("class=\"overdue\""));
     }
 }
