@@ -14,6 +14,7 @@ use gongshu_ledger::verify::{verify_log_dir, verify_payloads};
 use gongshu_server::ServerConfig;
 
 use crate::cli::DemoArgs;
+use crate::demo_governance as governance;
 
 /// GB 32100-2015 check character for the first 17 characters of a unified
 /// social credit code (used only to make valid synthetic codes).
@@ -39,7 +40,7 @@ struct Person {
     totp_secret: String,
 }
 
-fn e(err: AppError) -> String {
+pub(crate) fn e(err: AppError) -> String {
     match &err {
         AppError::Validation(f) => f
             .iter()
@@ -186,12 +187,12 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         Some("91130630MA0D7K302"),
     )
     .await?;
-    let transport = org(
+    let regulator = org(
         &app,
         &admin,
-        "涞源县交通运输局",
+        "涞源县地方金融监督管理局",
         "sector_regulator",
-        Some("transport"),
+        Some("finance"),
         None,
     )
     .await?;
@@ -226,6 +227,16 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let ops = org(&app, &admin, "平台运维中心", "platform_admin", None, None).await?;
 
     println!("3. 各方用户（口令 + 动态口令登录）");
+    let boot_org = admin.org_id.clone();
+    let ia_approver = person(
+        &app,
+        &admin,
+        &boot_org,
+        "ia.approver",
+        "陈审批",
+        &["approver"],
+    )
+    .await?;
     let inspector = person(
         &app,
         &admin,
@@ -244,6 +255,15 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         &["admin"],
     )
     .await?;
+    let op_reviewer = person(
+        &app,
+        &admin,
+        &operator,
+        "operator.reviewer",
+        "钱运审",
+        &["reviewer"],
+    )
+    .await?;
     let power_officer = person(
         &app,
         &admin,
@@ -253,19 +273,93 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         &["case_officer"],
     )
     .await?;
-    let _regulator = person(
+    let power_reviewer = person(
         &app,
         &admin,
-        &transport,
-        "transport.reviewer",
-        "孙交通",
+        &power,
+        "power.reviewer",
+        "郑供审",
         &["reviewer"],
+    )
+    .await?;
+    let fin_regulator = person(
+        &app,
+        &admin,
+        &regulator,
+        "finance.regulator",
+        "孙金融",
+        &["case_officer", "reviewer"],
     )
     .await?;
     let bank_admin = person(&app, &admin, &bank, "bank.admin", "周信贷", &["admin"]).await?;
     let ops_admin = person(&app, &admin, &ops, "ops.admin", "吴运维", &["admin"]).await?;
 
-    println!("4. 二级市场主体签发接口密钥");
+    let today = gongshu_app::inbox::shanghai_today(app.clock().now());
+    let power_bill = "0193a5f0-0000-7000-8000-000000000001".to_owned();
+    let enterprise_registry = "0193a5f0-0000-7000-8000-000000000002".to_owned();
+
+    println!("4. 授权运营协议：起草 → 征求意见 → 三重一大决策 → 签订 → 十个工作日内备案");
+    let draft = governance::draft_agreement(
+        &app,
+        &admin,
+        &operator,
+        today,
+        &[&power_bill, &enterprise_registry],
+    )
+    .await?;
+    governance::complete_agreement(&app, &admin, &ia_approver.actor, &regulator, &draft, today)
+        .await?;
+
+    println!("5. 数据需求：运营机构与行业主管部门联合申请，实施机构、数据管理部门、数源单位审批");
+    let grants = governance::data_demand(
+        &app,
+        &op_admin.actor,
+        &fin_regulator.actor,
+        &[&ia_approver.actor, &inspector.actor, &power_reviewer.actor],
+        &power,
+        &power_bill,
+        today,
+    )
+    .await?;
+    println!("  · 已批准，生成 {grants} 项数据授权");
+    let pending = governance::pending_data_demand(
+        &app,
+        &op_admin.actor,
+        &fin_regulator.actor,
+        &power,
+        &power_bill,
+        today,
+    )
+    .await?;
+    println!("  · 另一项数据需求待审（出现在各审核方的待办中）：{pending}");
+
+    println!("6. 二级市场准入：四方联合审核，签署不转授权承诺后准入");
+    governance::market_entry(
+        &app,
+        &bank_admin.actor,
+        &[
+            &ia_approver.actor,
+            &fin_regulator.actor,
+            &op_reviewer.actor,
+            &power_reviewer.actor,
+        ],
+        &power,
+    )
+    .await?;
+    let inbox = gongshu_app::inbox::inbox(&app, &ia_approver.actor)
+        .await
+        .map_err(e)?;
+    for item in &inbox {
+        println!(
+            "  · 实施机构待办：{}（{}，期限 {}，{}）",
+            item.obligation.title_zh,
+            item.obligation.rule,
+            item.obligation.due_on,
+            item.status_label
+        );
+    }
+
+    println!("7. 二级市场主体签发接口密钥");
     let key = gongshu_app::api_keys::issue_api_key(
         &app,
         &bank_admin.actor,
@@ -286,7 +380,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         key_actor.org_id
     );
 
-    println!("5. 越权尝试（均被拒绝并记入审计日志）");
+    println!("8. 越权尝试（均被拒绝并记入审计日志）");
     for (who, what, result) in [
         (
             "二级市场主体管理员",
@@ -345,7 +439,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         }
     }
 
-    println!("6. 数据管理部门检查审计日志");
+    println!("9. 数据管理部门检查审计日志");
     let records = gongshu_app::audit_inspect::list(&app, &inspector.actor, &Default::default())
         .await
         .map_err(e)?;
@@ -353,12 +447,20 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         gongshu_app::audit_inspect::sample(&app, &inspector.actor, &Default::default(), 5, 2026)
             .await
             .map_err(e)?;
-    let denied = records
-        .iter()
-        .filter(|r| r.action == "authz.denied")
-        .count();
+    let denied = gongshu_app::audit_inspect::list(
+        &app,
+        &inspector.actor,
+        &gongshu_app::audit_inspect::InspectQuery {
+            action: Some("authz.denied".into()),
+            limit: Some(500),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(e)?
+    .len();
     println!(
-        "  · 检索到 {} 条记录（其中越权拒绝 {denied} 条），随机抽查 {} 条",
+        "  · 检索到 {} 条记录（按操作筛选：越权拒绝 {denied} 条），随机抽查 {} 条",
         records.len(),
         sample.len()
     );
@@ -378,7 +480,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         ok.index, ok.size
     );
 
-    println!("7. 离线校验整个审计日志");
+    println!("10. 离线校验整个审计日志");
     let ledger = Arc::clone(app.ledger());
     tokio::task::spawn_blocking(move || ledger.sync())
         .await
@@ -399,7 +501,14 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     );
 
     println!("\n演示账号（口令与动态口令密钥仅供本机演示）：");
-    for p in [&inspector, &op_admin, &bank_admin] {
+    for p in [
+        &ia_approver,
+        &inspector,
+        &op_admin,
+        &fin_regulator,
+        &power_reviewer,
+        &bank_admin,
+    ] {
         println!(
             "  {:<18} 口令 {}  动态口令密钥 {}",
             p.username, p.password, p.totp_secret

@@ -4,6 +4,7 @@ mod admin_cmd;
 mod audit_cmd;
 mod cli;
 mod demo_cmd;
+mod demo_governance;
 mod runtime;
 mod serve_cmd;
 
