@@ -79,6 +79,26 @@ const PG_UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
         "agreement_revisions_pkey",
         "agreement_revisions.agreement_id, agreement_revisions.revision",
     ),
+    ("joint_reviews_pkey", "joint_reviews.id"),
+    (
+        "review_parties_pkey",
+        "review_parties.review_id, review_parties.party_org",
+    ),
+    (
+        "review_decisions_pkey",
+        "review_decisions.review_id, review_decisions.party_org",
+    ),
+    ("data_demands_pkey", "data_demands.id"),
+    (
+        "data_demand_items_pkey",
+        "data_demand_items.demand_id, data_demand_items.dataset_id",
+    ),
+    ("data_grants_pkey", "data_grants.id"),
+    (
+        "data_grants_source_demand_dataset_id_key",
+        "data_grants.source_demand, data_grants.dataset_id",
+    ),
+    ("market_entries_pkey", "market_entries.id"),
 ];
 
 /// SQLite extended result code for a write on a stale WAL snapshot: another
