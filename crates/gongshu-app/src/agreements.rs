@@ -613,7 +613,9 @@ pub async fn sign(
         let mut a = to_domain(&row)?;
         let mut active = Vec::new();
         for other in tx.list_active_agreements().await? {
-            if other.id != row.id {
+            // An agreement whose term has run out is no longer in force,
+            // even before anyone records its expiry (S-2.1, S-2.2a).
+            if other.id != row.id && other.term_end >= today {
                 let term = AgreementTerm::new(other.term_start, other.term_end)
                     .map_err(|e| AppError::Internal(e.to_string()))?;
                 active.push(ActiveAgreement { id: other.id, term });

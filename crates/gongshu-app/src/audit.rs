@@ -165,6 +165,7 @@ pub struct Audited {
 #[derive(Debug)]
 pub struct Change<S> {
     tx: StoreTx,
+    store: Store,
     ledger: Arc<Ledger>,
     state: S,
 }
@@ -173,6 +174,7 @@ impl Change<Unaudited> {
     pub(crate) async fn begin(store: &Store, ledger: &Arc<Ledger>) -> Result<Self, AppError> {
         Ok(Self {
             tx: store.begin().await?,
+            store: store.clone(),
             ledger: Arc::clone(ledger),
             state: Unaudited,
         })
@@ -188,6 +190,7 @@ impl Change<Unaudited> {
         match append(&self.ledger, &event).await {
             Ok((index, at)) => Ok(Change {
                 tx: self.tx,
+                store: self.store,
                 ledger: self.ledger,
                 state: Audited { index, at, event },
             }),
@@ -221,7 +224,9 @@ impl Change<Audited> {
             Ok(()) => Ok(AuditRef { index }),
             Err(e) => {
                 let comp = unconfirmed_event(index, "commit_failed");
-                if let Err(ce) = append(&self.ledger, &comp).await {
+                // Indexed like any record; if the database is down the
+                // start-up reconciliation indexes it later.
+                if let Err(ce) = record(&self.store, &self.ledger, comp).await {
                     tracing::error!(error = %ce, index, "could not record the failed commit");
                 }
                 Err(e)
@@ -252,20 +257,40 @@ pub(crate) async fn record(
     Ok(AuditRef { index })
 }
 
+/// Ledger entries below `size` that have no index row. Appends and commits
+/// are not in index order (an earlier append may commit after a later one,
+/// or never), so gaps below the highest index are possible after a crash.
+async fn missing_indices(store: &Store, size: u64) -> Result<Vec<u64>, AppError> {
+    let mut tx = store.begin_read().await?;
+    let last = tx.last_audit_index().await?;
+    let count = tx.count_audit_index().await?;
+    let contiguous = last.map_or(count == 0, |l| l + 1 == count);
+    let present = if contiguous {
+        Vec::new()
+    } else {
+        tx.audit_indices_from(0).await?
+    };
+    tx.commit().await?;
+    let start = if contiguous {
+        last.map_or(0, |l| u64::try_from(l).unwrap_or(0) + 1)
+    } else {
+        0
+    };
+    let present: std::collections::HashSet<u64> = present
+        .into_iter()
+        .filter_map(|i| u64::try_from(i).ok())
+        .collect();
+    Ok((start..size).filter(|i| !present.contains(i)).collect())
+}
+
 /// At startup: every ledger entry after the last indexed one is either a
 /// standalone record (indexed now) or a change whose commit never happened
 /// (indexed and answered by an `audit.unconfirmed` record).
 pub async fn reconcile(store: &Store, ledger: &Arc<Ledger>) -> Result<u64, AppError> {
-    let last = {
-        let mut tx = store.begin_read().await?;
-        let l = tx.last_audit_index().await?;
-        tx.commit().await?;
-        l
-    };
-    let start = last.map_or(0, |l| u64::try_from(l).unwrap_or(0) + 1);
     let size = ledger.size();
+    let missing = missing_indices(store, size).await?;
     let mut fixed = 0;
-    for index in start..size {
+    for index in missing {
         let l = Arc::clone(ledger);
         let rec = tokio::task::spawn_blocking(move || l.read(index))
             .await

@@ -73,6 +73,20 @@ pub(crate) async fn load_actor(
     })
 }
 
+/// A real argon2id hash of a random password, checked on refusal paths that
+/// would otherwise skip hashing, so that response time does not tell which
+/// usernames exist.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    random_token()
+        .ok()
+        .and_then(|p| crate::crypto::hash_password(&p).ok())
+        .unwrap_or_default()
+});
+
+fn equalize_timing(password: &str) {
+    let _ = verify_password(password, &DUMMY_HASH);
+}
+
 fn login_event(action: &'static str, username: &str, reason: &str) -> AuditEvent {
     AuditEvent::new(action)
         .class(RetentionClass::Network)
@@ -97,6 +111,7 @@ pub async fn login(
     let mut change = app.begin().await?;
     let Some(user) = change.tx().get_user_by_username(&username).await? else {
         change.abandon().await;
+        equalize_timing(password);
         // Same answer as a wrong password, so usernames cannot be probed.
         app.record(login_event(
             "session.login_failed",
@@ -108,6 +123,7 @@ pub async fn login(
     };
     if user.status != "active" {
         change.abandon().await;
+        equalize_timing(password);
         app.record(
             login_event("session.login_failed", &username, "account_disabled").actor(
                 &user.id,
@@ -120,6 +136,7 @@ pub async fn login(
     }
     if user.locked_until.is_some_and(|t| t > now) {
         change.abandon().await;
+        equalize_timing(password);
         app.record(
             login_event("session.login_failed", &username, "locked").actor(
                 &user.id,

@@ -190,3 +190,60 @@ async fn an_unwritable_audit_log_refuses_the_change_and_leaves_nothing() {
         "the refused change must leave nothing behind"
     );
 }
+
+#[tokio::test]
+async fn a_gap_below_the_highest_indexed_entry_is_answered_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger_dir = dir.path().join("audit");
+    let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 11, 27, 4, 0, 0).unwrap());
+    let lost = {
+        let app = start(dir.path(), &ledger_dir, &clock).await;
+        let _admin = admin(&app, &clock).await;
+        let payload = br#"{"transactional":true}"#.to_vec();
+        let append = |action: &str| {
+            app.ledger()
+                .append(NewRecord {
+                    class: RetentionClass::Governance,
+                    action: action.into(),
+                    payload: payload.clone(),
+                })
+                .unwrap()
+        };
+        // Change A appends first but never commits; change B appends later
+        // and commits (its index row lands).
+        let a = append("org.created");
+        let b = append("user.created");
+        let mut tx = app.store().begin().await.unwrap();
+        tx.insert_audit_index(&gongshu_store::AuditIndexRow {
+            ledger_index: i64::try_from(b.index).unwrap(),
+            occurred_at: Utc::now(),
+            action_code: "user.created".into(),
+            actor_user: None,
+            actor_org: None,
+            target_type: None,
+            target_id: None,
+            dataset: None,
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        a.index
+    };
+    let app = start(dir.path(), &ledger_dir, &clock).await;
+    let mut answered = Vec::new();
+    for i in 0..app.ledger().size() {
+        let r = app.ledger().read(i).unwrap();
+        if r.leaf.action == "audit.unconfirmed" {
+            let p: serde_json::Value = serde_json::from_slice(&r.payload.unwrap()).unwrap();
+            answered.push(p["details"]["unconfirmed_index"].as_u64().unwrap());
+        }
+    }
+    assert_eq!(answered, vec![lost]);
+    let mut tx = app.store().begin_read().await.unwrap();
+    assert_eq!(
+        u64::try_from(tx.count_audit_index().await.unwrap()).unwrap(),
+        app.ledger().size(),
+        "every entry is indexed after reconciliation"
+    );
+    tx.commit().await.unwrap();
+}

@@ -56,3 +56,28 @@ pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, LedgerError>
         Err(e) => Err(LedgerError::io(path, e)),
     }
 }
+
+/// Writes a secret file readable by its owner only, from its first byte:
+/// the temporary file is created with mode 0600 before anything is written.
+pub(crate) fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), LedgerError> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| LedgerError::io(path, std::io::Error::other("path has no parent")))?;
+    fs::create_dir_all(dir).map_err(|e| LedgerError::io(dir, e))?;
+    let tmp = dir.join(".secret.tmp");
+    let _ = fs::remove_file(&tmp);
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    {
+        let mut f = opts.open(&tmp).map_err(|e| LedgerError::io(&tmp, e))?;
+        f.write_all(bytes).map_err(|e| LedgerError::io(&tmp, e))?;
+        f.sync_all().map_err(|e| LedgerError::io(&tmp, e))?;
+    }
+    fs::rename(&tmp, path).map_err(|e| LedgerError::io(path, e))?;
+    sync_dir(dir)
+}

@@ -355,16 +355,15 @@ impl Ledger {
     /// A receipt (C2SP tlog-proof) for entry `index` against a checkpoint of
     /// the current tree.
     pub fn receipt(&self, index: u64) -> Result<Receipt, LedgerError> {
-        let (size, proof) = {
-            let t = self.inner.read_tree();
-            let size = t.tree.size();
-            if index >= size {
-                return Err(LedgerError::NotFound(index));
-            }
-            (size, t.tree.inclusion_proof(index, size)?)
-        };
+        let size = self.size();
+        if index >= size {
+            return Err(LedgerError::NotFound(index));
+        }
+        // Sign first: a concurrent signer may hand back a larger checkpoint,
+        // and the proof must be for the size actually signed.
+        let (signed, note) = self.inner.sign_checkpoint(size)?;
+        let proof = self.inner.read_tree().tree.inclusion_proof(index, signed)?;
         let leaf = self.read(index)?.leaf_bytes;
-        let (_, note) = self.inner.sign_checkpoint(size)?;
         Ok(Receipt {
             index,
             entry: leaf,
@@ -503,6 +502,9 @@ fn load_or_create_signer(path: &Path, origin: &str) -> Result<NoteSigner, Ledger
         let text = String::from_utf8(bytes)
             .map_err(|_| LedgerError::Corrupt("signer key file is not UTF-8".into()))?;
         let signer = NoteSigner::parse(text.trim())?;
+        // A key file left group- or world-readable (copied, restored) is
+        // tightened at once.
+        restrict_permissions(path)?;
         if signer.name() != origin {
             return Err(LedgerError::Corrupt(format!(
                 "signer key is for origin {:?}, configured origin is {origin:?}",
@@ -512,8 +514,7 @@ fn load_or_create_signer(path: &Path, origin: &str) -> Result<NoteSigner, Ledger
         return Ok(signer);
     }
     let signer = NoteSigner::generate(origin)?;
-    write_atomic(path, format!("{}\n", signer.to_skey()).as_bytes(), true)?;
-    restrict_permissions(path)?;
+    crate::fsutil::write_secret(path, format!("{}\n", signer.to_skey()).as_bytes())?;
     Ok(signer)
 }
 
@@ -877,6 +878,11 @@ impl Inner {
     /// Publishes, syncs every derived file and the payloads of the journal,
     /// records the materialized size, and starts a new journal segment.
     fn materialize(&self) -> Result<(), LedgerError> {
+        // After a failed sync the page cache cannot be trusted: never derive
+        // durable state from it.
+        if self.poisoned.load(Ordering::SeqCst) {
+            return Err(LedgerError::Poisoned);
+        }
         // Lock order everywhere: publish, then journal, then tree.
         let mut p = lock(&self.publish);
         let mut journal = lock(&self.journal);
@@ -894,7 +900,26 @@ impl Inner {
                 dirs.insert(d.to_path_buf());
             }
         }
+        // Directories created since the last materialization must be
+        // durable too, up to the roots, before the journal is deleted.
+        let roots = [self.log_dir.as_path(), self.payload_dir.as_path()];
+        let mut all_dirs = HashSet::new();
         for d in dirs {
+            let mut cur = Some(d.as_path());
+            while let Some(dir) = cur {
+                all_dirs.insert(dir.to_path_buf());
+                if roots.contains(&dir) {
+                    break;
+                }
+                cur = dir.parent();
+            }
+        }
+        for root in roots {
+            if root.exists() {
+                all_dirs.insert(root.to_path_buf());
+            }
+        }
+        for d in all_dirs {
             sync_dir(&d)?;
         }
         sync_file(&self.state_path)?;

@@ -340,3 +340,63 @@ fn a_full_disk_refuses_appends_and_loses_nothing_acknowledged() {
         assert_eq!(gongshu_ledger::leaf_hash(&r.leaf_bytes), a.leaf_hash);
     }
 }
+
+#[test]
+fn receipts_verify_while_others_sign_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(AtomicI64::new(START_MS));
+    let ledger = Arc::new(Ledger::open(dir.path(), opts(&clock)).unwrap());
+    let vk = NoteVerifier::parse(&ledger.vkey()).unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Appenders and a public checkpoint reader race the receipts.
+    let mut busy = Vec::new();
+    for t in 0..2 {
+        let (l, s) = (Arc::clone(&ledger), Arc::clone(&stop));
+        busy.push(std::thread::spawn(move || {
+            let mut i = 0;
+            while !s.load(Ordering::SeqCst) {
+                l.append(rec(RetentionClass::DataAccess, t * 100_000 + i))
+                    .unwrap();
+                i += 1;
+            }
+        }));
+    }
+    let (l, s) = (Arc::clone(&ledger), Arc::clone(&stop));
+    busy.push(std::thread::spawn(move || {
+        while !s.load(Ordering::SeqCst) {
+            l.checkpoint().unwrap();
+        }
+    }));
+    let first = ledger
+        .append(rec(RetentionClass::DataAccess, 0))
+        .unwrap()
+        .index;
+    for _ in 0..300 {
+        let r = ledger.receipt(first).unwrap();
+        Receipt::parse(&r.to_text())
+            .unwrap()
+            .verify(&vk, None)
+            .unwrap();
+    }
+    stop.store(true, Ordering::SeqCst);
+    for b in busy {
+        b.join().unwrap();
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_signing_key_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(AtomicI64::new(START_MS));
+    drop(Ledger::open(dir.path(), opts(&clock)).unwrap());
+    let key = dir.path().join("signer.key");
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // A copy left world-readable is tightened on open.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(Ledger::open(dir.path(), opts(&clock)).unwrap());
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

@@ -159,6 +159,30 @@ impl StoreTx {
         Ok(last)
     }
 
+    /// How many entries are indexed (equal to `last + 1` when there is no gap)
+    pub async fn count_audit_index(&mut self) -> Result<i64, StoreError> {
+        let n = on_conn!(self, |conn| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_index")
+                .fetch_one(conn)
+                .await?
+        });
+        Ok(n)
+    }
+
+    /// Every indexed ledger index at or after `from`, ascending (to find the
+    /// gaps a crash left; only read when the count shows there are some)
+    pub async fn audit_indices_from(&mut self, from: i64) -> Result<Vec<i64>, StoreError> {
+        let rows = on_conn!(self, |conn| {
+            sqlx::query_scalar(
+                "SELECT ledger_index FROM audit_index WHERE ledger_index >= $1 ORDER BY ledger_index",
+            )
+            .bind(from)
+            .fetch_all(conn)
+            .await?
+        });
+        Ok(rows)
+    }
+
     /// The rows matching `filter`, in ledger order, one page of them
     pub async fn find_audit_index(
         &mut self,

@@ -77,6 +77,13 @@ fn verify(args: VerifyArgs) -> Result<(), AuditCmdError> {
         ),
         (None, Some(data)) => {
             let ld = ledger_dir(data);
+            if args.vkey.is_none() {
+                // The key beside the log proves integrity against accidents,
+                // not against whoever can rewrite the directory.
+                eprintln!(
+                    "注意：未指定 --vkey，使用数据目录中的公钥。监管方应使用事先独立保存的公钥（gongshu audit vkey 的输出）进行校验。"
+                );
+            }
             let vk = args.vkey.clone().unwrap_or_else(|| ld.join("vkey"));
             (ld.join("log"), vk, Some(ld))
         }

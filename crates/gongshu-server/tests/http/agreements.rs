@@ -16,6 +16,7 @@ crate::on_both_backends!(
     agreement_happy_path_with_change_and_history,
     term_of_three_years_and_a_day_is_refused,
     second_active_agreement_is_refused,
+    a_lapsed_agreement_no_longer_blocks_a_new_one,
     renewal_four_months_before_expiry_refused_two_months_accepted,
     drafter_cannot_decide_own_draft,
     operator_user_cannot_draft,
@@ -300,6 +301,30 @@ async fn second_active_agreement_is_refused(t: TestApp) {
         .await;
     assert_eq!(r.json()["status"], "decided");
     assert_eq!(t.audit_of("agreement.signed").await.len(), 1);
+    t.assert_audit_log_verifies().await;
+}
+
+async fn a_lapsed_agreement_no_longer_blocks_a_new_one(t: TestApp) {
+    let p = parties(&t).await;
+    // In force until 2026-07-02, never renewed.
+    signed(&t, &p, "2025-07-03", "2026-07-02", "2026-02-13").await;
+    let early = draft(&t, &p, "2026-07-03", "2027-07-02").await;
+    opinion(&t, &p, &early).await;
+    decide(&t, &p.approver, &early).await.expect(200);
+    // While the first is in force the new one cannot be signed (S-2.1) ...
+    sign(&t, &p, &early, "2026-03-02")
+        .await
+        .error(409, "agreement.another_active");
+    // ... once its term has run out it can, even before anyone records the expiry.
+    t.advance(TimeDelta::days(140));
+    let admin = t.login(&t.admin).await;
+    t.post(
+        &format!("/api/v1/agreements/{early}/sign"),
+        Auth::Cookie(&admin),
+        &json!({ "signed_on": "2026-07-20" }),
+    )
+    .await
+    .expect(200);
     t.assert_audit_log_verifies().await;
 }
 
