@@ -64,6 +64,10 @@ pub fn date_items(
 pub async fn all_obligations(app: &App, today: NaiveDate) -> Result<Vec<Obligation>, AppError> {
     let mut out = crate::agreements::open_obligations(app, today).await?;
     out.extend(crate::reviews::open_obligations(app, today).await?);
+    out.extend(crate::selection::open_obligations(app, today).await?);
+    out.extend(crate::use_applications::open_obligations(app, today).await?);
+    out.extend(crate::appeals::open_obligations(app, today).await?);
+    out.extend(crate::evaluations::open_obligations(app, today).await?);
     Ok(out)
 }
 

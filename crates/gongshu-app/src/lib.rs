@@ -6,16 +6,20 @@
 pub mod actor;
 pub mod agreements;
 pub mod api_keys;
+pub mod appeals;
 pub mod audit;
 pub mod audit_inspect;
 pub mod bootstrap;
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod evaluations;
 pub mod inbox;
 pub mod orgs;
 pub mod reviews;
+pub mod selection;
 pub mod session;
+pub mod use_applications;
 pub mod users;
 
 use std::sync::Arc;

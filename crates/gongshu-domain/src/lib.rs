@@ -10,16 +10,24 @@
 #![warn(missing_docs)]
 
 pub mod agreement;
+pub mod appeal;
 pub mod calendar;
 pub mod credit_code;
+pub mod data_import;
 pub mod deadline;
 pub mod error;
+pub mod evaluation;
 pub mod ids;
+pub mod inspection;
 pub mod money;
 pub mod org;
 pub mod person;
 pub mod review;
+pub mod scenario;
+pub mod selection;
+pub mod termination;
 pub mod text;
+pub mod use_application;
 
 pub use calendar::{CalendarError, CalendarLoadError, WorkingDayCalendar};
 pub use credit_code::{CreditCode, CreditCodeError};

@@ -392,7 +392,7 @@ mod tests {
     fn the_embedded_policies_load_with_their_ids() {
         let engine = PolicyEngine::new().unwrap();
         let ids = engine.policy_ids();
-        assert_eq!(ids.len(), 19);
+        assert_eq!(ids.len(), 21);
         assert!(ids.iter().any(|id| id == "sod_no_self_approval"));
         assert!(format!("{engine:?}").contains("sod_no_self_approval"));
     }

@@ -108,6 +108,12 @@ actions! {
     DataRead => "data.read",
     /// Draft, sign and file authorization agreements (管理授权协议).
     AgreementManage => "agreement.manage",
+    /// Run the implementing agency's procedures: operator selection,
+    /// appeals, disputes, termination (实施机构程序).
+    GovernanceManage => "governance.manage",
+    /// Run the data bureau's supervision: inspections, incidents,
+    /// evaluations (监督检查与评估).
+    SupervisionManage => "supervision.manage",
 }
 
 impl fmt::Display for Action {

@@ -179,6 +179,10 @@ pub fn all_routes() -> Vec<RouteDoc> {
         crate::api_agreements::ROUTES,
         crate::api_reviews::ROUTES,
         crate::api_inbox::ROUTES,
+        crate::api_selection::ROUTES,
+        crate::api_use_applications::ROUTES,
+        crate::api_appeals::ROUTES,
+        crate::api_evaluations::ROUTES,
     ]
     .concat()
 }
@@ -189,6 +193,10 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::api_agreements::routes())
         .merge(crate::api_reviews::routes())
         .merge(crate::api_inbox::routes())
+        .merge(crate::api_selection::routes())
+        .merge(crate::api_use_applications::routes())
+        .merge(crate::api_appeals::routes())
+        .merge(crate::api_evaluations::routes())
         .route("/api/v1/session", post(login).delete(logout))
         .route("/api/v1/me", get(me))
         .route("/api/v1/organisations", get(list_orgs).post(create_org))

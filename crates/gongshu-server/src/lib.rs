@@ -5,8 +5,12 @@
 
 pub mod api;
 pub mod api_agreements;
+pub mod api_appeals;
+pub mod api_evaluations;
 pub mod api_inbox;
 pub mod api_reviews;
+pub mod api_selection;
+pub mod api_use_applications;
 pub mod auth;
 pub mod config;
 pub mod console;

@@ -52,12 +52,16 @@ mod store;
 
 mod agreements;
 mod api_keys;
+mod appeals;
 mod audit_index;
 mod error;
+mod evaluations;
 mod organisations;
 mod reviews;
 mod role_grants;
+mod selection;
 mod sessions;
+mod use_applications;
 mod users;
 
 pub use agreements::*;
@@ -80,3 +84,11 @@ pub const MIGRATION_DIRS: [&str; 2] = ["migrations/sqlite", "migrations/postgres
 pub(crate) fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
+#[expect(unused_imports, reason = "filled by the appeals workflow")]
+pub use appeals::*;
+#[expect(unused_imports, reason = "filled by the evaluations workflow")]
+pub use evaluations::*;
+#[expect(unused_imports, reason = "filled by the selection workflow")]
+pub use selection::*;
+#[expect(unused_imports, reason = "filled by the use_applications workflow")]
+pub use use_applications::*;

@@ -14,11 +14,15 @@ mod support;
 
 mod agreements;
 mod api_keys;
+mod appeals;
 mod concurrency;
 mod csrf;
+mod evaluations;
 mod input;
 mod login;
 mod public;
 mod reviews;
 mod roles;
+mod selection;
 mod unavailable;
+mod use_applications;

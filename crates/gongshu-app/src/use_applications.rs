@@ -1,0 +1,12 @@
+//! Use cases of 数据使用申请与外部数据导入.
+
+use chrono::NaiveDate;
+use gongshu_domain::deadline::Obligation;
+
+use crate::{App, AppError};
+
+/// Open obligations of this workflow for the inbox.
+pub async fn open_obligations(app: &App, today: NaiveDate) -> Result<Vec<Obligation>, AppError> {
+    let _ = (app, today);
+    Ok(Vec::new())
+}

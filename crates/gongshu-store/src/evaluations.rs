@@ -1,0 +1,1 @@
+//! 评估与终止: tables of the evaluations workflow.
