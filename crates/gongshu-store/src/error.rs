@@ -99,6 +99,20 @@ const PG_UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
         "data_grants.source_demand, data_grants.dataset_id",
     ),
     ("market_entries_pkey", "market_entries.id"),
+    ("appeals_pkey", "appeals.id"),
+    ("disputes_pkey", "disputes.id"),
+    ("inspections_pkey", "inspections.id"),
+    (
+        "inspection_samples_pkey",
+        "inspection_samples.inspection_id, inspection_samples.ledger_index",
+    ),
+    ("inspection_findings_pkey", "inspection_findings.id"),
+    ("incidents_pkey", "incidents.id"),
+    ("org_flags_pkey", "org_flags.id"),
+    (
+        "org_flags_finding_id_behaviour_key",
+        "org_flags.finding_id, org_flags.behaviour",
+    ),
 ];
 
 /// SQLite extended result code for a write on a stale WAL snapshot: another

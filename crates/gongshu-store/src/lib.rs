@@ -84,7 +84,6 @@ pub const MIGRATION_DIRS: [&str; 2] = ["migrations/sqlite", "migrations/postgres
 pub(crate) fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
-#[expect(unused_imports, reason = "filled by the appeals workflow")]
 pub use appeals::*;
 #[expect(unused_imports, reason = "filled by the evaluations workflow")]
 pub use evaluations::*;

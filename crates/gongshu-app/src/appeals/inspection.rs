@@ -1,0 +1,1005 @@
+//! Inspections (监督检查, S-3.3.2d): the data bureau opens a random or
+//! targeted inspection of the operator or a participant. A random one
+//! draws a seeded sample of the inspected organisation's audit records and
+//! verifies each against the log (a receipt checked with the ledger's
+//! public key, and the published level-0 tile and entry bundle compared
+//! with the receipt's entry). Findings carry a rule id and a rectification
+//! deadline; the inspected organisation records its rectification; the
+//! bureau closes (only with every finding rectified) or reopens, and may
+//! flag prohibited behaviour (S-3.3.4-1..4) on the inspected organisation.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use gongshu_domain::deadline::due_in_working_days;
+use gongshu_domain::inspection::{
+    FindingCommand, FindingSeverity, FindingStatus, INSPECTION_RULE, InspectionCommand,
+    InspectionError, InspectionKind, InspectionStatus, MAX_SAMPLE, ProhibitedBehaviour,
+    RECTIFICATION_WORKING_DAYS, check_close, parse_rule_id,
+};
+use gongshu_domain::review::ReviewText;
+use gongshu_domain::{DomainError as _, OrgId, OrgKind, UserId};
+use gongshu_ledger::tiles::{TILE_WIDTH, bundle_path, parse_bundle, parse_tile, tile_path};
+use gongshu_ledger::{Ledger, NoteVerifier, leaf_hash, open_checkpoint};
+use gongshu_policy::{Action, Resource};
+use gongshu_store::{
+    AuditFilter, FindingRow, InspectionRow, InspectionSampleRow, OrgFlagRow, StoreTx,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{calendar, code, refused, supervises, text, today};
+use crate::error::{AppError, FieldError};
+use crate::{Actor, App, AuditEvent, new_id};
+
+/// Which audit records a random inspection samples: those of the inspected
+/// organisation, optionally narrowed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SampleSpec {
+    /// Records to draw (1..=200, default 20).
+    #[serde(default)]
+    pub n: Option<u32>,
+    /// Seed; drawn at random when absent. Recorded either way.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Only records of this action code.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// From (inclusive).
+    #[serde(default)]
+    pub from: Option<DateTime<Utc>>,
+    /// Until (exclusive).
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Input of `open_inspection`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewInspection {
+    /// `random` or `targeted`.
+    pub kind: String,
+    /// The operator or a participant.
+    pub inspected_org: String,
+    /// Scope or cause.
+    pub scope: String,
+    /// The audit sample (random inspections; optional for targeted ones).
+    #[serde(default)]
+    pub sample: Option<SampleSpec>,
+}
+
+/// Input of `add_finding`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewFinding {
+    /// `minor`, `major` or `serious`.
+    pub severity: String,
+    /// Rule id of the seed, e.g. `S-3.3.4-2`.
+    pub rule: String,
+    /// What was found.
+    pub description: String,
+    /// Working days to rectify (1..=60).
+    pub rectification_working_days: u32,
+}
+
+/// Input of `rectify_finding`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rectification {
+    /// Measures taken (整改措施).
+    pub measures: String,
+}
+
+/// Input of `reopen_finding`: the bureau rejects a rectification.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReopenFinding {
+    /// Why.
+    pub reason: String,
+    /// New working days to rectify (1..=60).
+    pub rectification_working_days: u32,
+}
+
+/// Input of `close_inspection`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CloseInspection {
+    /// Conclusion (检查结论).
+    pub conclusion: String,
+}
+
+/// Input of `reopen_inspection`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReopenInspection {
+    /// Why.
+    pub reason: String,
+}
+
+/// Input of `flag_behaviour`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewFlag {
+    /// A `ProhibitedBehaviour` code or its rule id (`S-3.3.4-1`..`-4`).
+    pub behaviour: String,
+    /// The finding that shows it.
+    pub finding_id: String,
+    /// Note.
+    pub note: String,
+}
+
+/// A sampled record as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleView {
+    /// Ledger index.
+    pub index: i64,
+    /// Action code.
+    pub action: String,
+    /// `verified` or `failed`.
+    pub result: String,
+    /// What was checked, or why it failed.
+    pub detail: String,
+}
+
+/// A finding as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingView {
+    /// Id.
+    pub id: String,
+    /// Severity code.
+    pub severity: String,
+    /// Rule id.
+    pub rule: String,
+    /// Description.
+    pub description: String,
+    /// Rectification deadline.
+    pub due_on: NaiveDate,
+    /// `open` or `rectified`.
+    pub status: String,
+    /// Rectification recorded.
+    pub rectification: Option<String>,
+    /// By.
+    pub rectified_by: Option<String>,
+    /// When.
+    pub rectified_at: Option<DateTime<Utc>>,
+}
+
+/// A flag of prohibited behaviour as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlagView {
+    /// Id.
+    pub id: String,
+    /// Organisation flagged.
+    pub org_id: String,
+    /// Behaviour code.
+    pub behaviour: String,
+    /// Its rule id.
+    pub rule: String,
+    /// The finding.
+    pub finding_id: String,
+    /// Note.
+    pub note: String,
+    /// When.
+    pub flagged_at: DateTime<Utc>,
+}
+
+/// An inspection as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectionView {
+    /// Id.
+    pub id: String,
+    /// Kind code.
+    pub kind: String,
+    /// Inspected organisation.
+    pub inspected_org: String,
+    /// Scope.
+    pub scope: String,
+    /// Seed of the sample (decimal).
+    pub sample_seed: Option<String>,
+    /// Size asked of the sample.
+    pub sample_size: Option<i64>,
+    /// Status code.
+    pub status: String,
+    /// Status in Chinese.
+    pub status_label: String,
+    /// Opening user.
+    pub opened_by: String,
+    /// When opened.
+    pub opened_at: DateTime<Utc>,
+    /// Conclusion.
+    pub conclusion: Option<String>,
+    /// When closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Sampled records with their verification.
+    pub samples: Vec<SampleView>,
+    /// Sampled records that failed verification.
+    pub samples_failed: usize,
+    /// Findings.
+    pub findings: Vec<FindingView>,
+    /// Flags of prohibited behaviour.
+    pub flags: Vec<FlagView>,
+    /// Version.
+    pub version: i64,
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(e.to_string())
+}
+
+fn resource(row: &InspectionRow, bureau_org: &str) -> Result<Resource, AppError> {
+    Ok(Resource::Workflow {
+        id: format!("inspection/{}", row.id),
+        applicant_org: OrgId::parse(bureau_org).map_err(internal)?,
+        submitted_by: UserId::parse(&row.opened_by).map_err(internal)?,
+        parties: vec![OrgId::parse(&row.inspected_org).map_err(internal)?],
+    })
+}
+
+/// Verifies one audit record: a receipt from the ledger checked with the
+/// ledger's public key, then the published level-0 hash tile and entry
+/// bundle compared with the receipt's entry (when published).
+fn verify_record(ledger: &Ledger, index: u64) -> (bool, String) {
+    let verifier = match NoteVerifier::parse(&ledger.vkey()) {
+        Ok(v) => v,
+        Err(e) => return (false, format!("verifier key: {e}")),
+    };
+    let receipt = match ledger.receipt(index) {
+        Ok(r) => r,
+        Err(e) => return (false, format!("receipt: {e}")),
+    };
+    if let Err(e) = receipt.verify(&verifier, Some(ledger.origin())) {
+        return (false, format!("receipt does not verify: {e}"));
+    }
+    match check_published(ledger, &verifier, index, &receipt.entry) {
+        Ok(true) => (
+            true,
+            "receipt verified; published tile and bundle agree".to_owned(),
+        ),
+        Ok(false) => (true, "receipt verified; not yet published".to_owned()),
+        Err(e) => (false, e),
+    }
+}
+
+fn check_published(
+    ledger: &Ledger,
+    verifier: &NoteVerifier,
+    index: u64,
+    entry: &[u8],
+) -> Result<bool, String> {
+    let dir = ledger.log_dir();
+    let Ok(text) = std::fs::read_to_string(dir.join("checkpoint")) else {
+        return Ok(false);
+    };
+    let cp = open_checkpoint(&text, verifier, Some(ledger.origin()))
+        .map_err(|e| format!("published checkpoint: {e}"))?;
+    if index >= cp.size {
+        return Ok(false);
+    }
+    let n = index / TILE_WIDTH;
+    let width = (cp.size - n * TILE_WIDTH).min(TILE_WIDTH);
+    let pos = usize::try_from(index % TILE_WIDTH).map_err(|e| e.to_string())?;
+    let tile = tile_path(0, n, width);
+    let bytes = std::fs::read(dir.join(&tile)).map_err(|e| format!("{tile}: {e}"))?;
+    let hashes = parse_tile(&bytes, width).map_err(|e| format!("{tile}: {e}"))?;
+    if hashes.get(pos) != Some(&leaf_hash(entry)) {
+        return Err(format!(
+            "published tile {tile} disagrees with the record's leaf hash"
+        ));
+    }
+    let bundle = bundle_path(n, width);
+    if let Ok(bytes) = std::fs::read(dir.join(&bundle)) {
+        let entries = parse_bundle(&bytes).map_err(|e| format!("{bundle}: {e}"))?;
+        if entries.get(pos).copied() != Some(entry) {
+            return Err(format!("entry bundle {bundle} disagrees with the record"));
+        }
+    }
+    Ok(true)
+}
+
+fn random_seed() -> Result<u64, AppError> {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(u64::from_le_bytes(b))
+}
+
+/// Opens an inspection (开展监督检查); for a random one, draws and
+/// verifies the audit sample.
+pub async fn open_inspection(
+    app: &App,
+    actor: &Actor,
+    input: &NewInspection,
+) -> Result<InspectionView, AppError> {
+    let mut errors = Vec::new();
+    let kind = code::<InspectionKind>(&mut errors, "kind", &input.kind);
+    let scope = text(&mut errors, "scope", &input.scope, ReviewText::LONG);
+    let inspected = OrgId::parse(input.inspected_org.trim())
+        .map_err(|e| errors.push(FieldError::new("inspected_org", e.code(), e.message_zh())))
+        .ok();
+    let spec = match (kind, &input.sample) {
+        (_, Some(s)) => Some(s.clone()),
+        (Some(InspectionKind::Random), None) => Some(SampleSpec::default()),
+        _ => None,
+    };
+    let n = spec.as_ref().map(|s| s.n.unwrap_or(20));
+    if n.is_some_and(|n| !(1..=MAX_SAMPLE).contains(&n)) {
+        errors.push(FieldError::new(
+            "sample.n",
+            "inspection.sample_out_of_range",
+            format!("抽查条数须为 1 至 {MAX_SAMPLE}（{INSPECTION_RULE}）"),
+        ));
+    }
+    let (Some(kind), Some(scope), Some(inspected), true) =
+        (kind, scope, inspected, errors.is_empty())
+    else {
+        return Err(AppError::Validation(errors));
+    };
+    let inspected = inspected.to_string();
+    let org = {
+        let mut tx = app.store().begin_read().await?;
+        let o = tx.get_organisation(&inspected).await?;
+        tx.commit().await?;
+        o.ok_or_else(|| {
+            AppError::Validation(vec![FieldError::new(
+                "inspected_org",
+                "inspection.org_not_found",
+                format!("未找到被检查单位（{INSPECTION_RULE}）"),
+            )])
+        })?
+    };
+    let mut row = InspectionRow {
+        id: new_id(),
+        kind: kind.as_str().to_owned(),
+        inspected_org: inspected.clone(),
+        scope,
+        sample_seed: None,
+        sample_size: n.map(i64::from),
+        status: InspectionStatus::Open.as_str().to_owned(),
+        opened_by: actor.user_id.clone(),
+        opened_at: app.clock().now(),
+        conclusion: None,
+        closed_by: None,
+        closed_at: None,
+        version: 1,
+    };
+    let mut decided = app
+        .authorize(
+            actor,
+            Action::SupervisionManage,
+            &resource(&row, &actor.org_id)?,
+        )
+        .await?;
+    if !matches!(org.kind.as_str(), "operator" | "participant") {
+        return Err(refused(&InspectionError::NotInspectable));
+    }
+    let mut samples = Vec::new();
+    if let (Some(spec), Some(n)) = (&spec, n) {
+        decided.extend(
+            app.authorize(actor, Action::AuditSample, &Resource::AuditLog)
+                .await?,
+        );
+        let seed = match spec.seed {
+            Some(s) => s,
+            None => random_seed()?,
+        };
+        row.sample_seed = Some(seed.to_string());
+        let filter = AuditFilter {
+            from: spec.from,
+            until: spec.until,
+            actor_user: None,
+            actor_org: Some(inspected.clone()),
+            action_code: spec.action.clone(),
+            dataset: None,
+        };
+        let drawn = {
+            let mut tx = app.store().begin_read().await?;
+            let rows = tx.sample_audit_index(&filter, n, seed).await?;
+            tx.commit().await?;
+            rows
+        };
+        let ledger = Arc::clone(app.ledger());
+        let checked = tokio::task::spawn_blocking(move || {
+            drawn
+                .into_iter()
+                .map(|r| {
+                    let (ok, detail) = match u64::try_from(r.ledger_index) {
+                        Ok(i) => verify_record(&ledger, i),
+                        Err(_) => (false, "negative index".to_owned()),
+                    };
+                    (r, ok, detail)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(internal)?;
+        samples = checked
+            .into_iter()
+            .map(|(r, ok, detail)| InspectionSampleRow {
+                inspection_id: row.id.clone(),
+                ledger_index: r.ledger_index,
+                action_code: r.action_code,
+                result: if ok { "verified" } else { "failed" }.to_owned(),
+                detail,
+            })
+            .collect();
+    }
+    let mut change = app.begin().await?;
+    let result = async {
+        let tx = change.tx();
+        tx.insert_inspection(&row).await?;
+        for s in &samples {
+            tx.insert_inspection_sample(s).await?;
+        }
+        Ok::<(), AppError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        change.abandon().await;
+        return Err(e);
+    }
+    let failed: Vec<i64> = samples
+        .iter()
+        .filter(|s| s.result == "failed")
+        .map(|s| s.ledger_index)
+        .collect();
+    let event = AuditEvent::new("inspection.opened")
+        .actor(&actor.user_id, &actor.org_id, actor.role_codes())
+        .target("inspection", &row.id)
+        .decided_by(decided)
+        .details(serde_json::json!({
+            "rule": INSPECTION_RULE,
+            "kind": kind.as_str(),
+            "inspected_org": inspected,
+            "sample": spec.as_ref().map(|s| serde_json::json!({
+                "seed": row.sample_seed,
+                "n": n,
+                "action": s.action,
+                "from": s.from,
+                "until": s.until,
+            })),
+            "sampled": samples.iter().map(|s| s.ledger_index).collect::<Vec<_>>(),
+            "failed": failed,
+        }));
+    change.audit(event).await?.commit().await?;
+    get_inspection(app, actor, &row.id).await
+}
+
+/// One change to an inspection, applied in the write transaction.
+enum Op {
+    AddFinding(FindingRow),
+    Rectify {
+        finding_id: String,
+        measures: String,
+    },
+    ReopenFinding {
+        finding_id: String,
+        reason: String,
+        days: u32,
+    },
+    Close {
+        conclusion: String,
+    },
+    Reopen {
+        reason: String,
+    },
+    Flag(OrgFlagRow),
+}
+
+fn days_field(errors: &mut Vec<FieldError>, days: u32) {
+    if !RECTIFICATION_WORKING_DAYS.contains(&days) {
+        errors.push(FieldError::new(
+            "rectification_working_days",
+            "inspection.rectification_days_out_of_range",
+            format!(
+                "整改期限须为 {} 至 {} 个工作日（{INSPECTION_RULE}）",
+                RECTIFICATION_WORKING_DAYS.start(),
+                RECTIFICATION_WORKING_DAYS.end()
+            ),
+        ));
+    }
+}
+
+fn due(app: &App, days: u32) -> Result<NaiveDate, AppError> {
+    due_in_working_days(&calendar()?, today(app), days).map_err(|_| {
+        AppError::Validation(vec![FieldError::new(
+            "rectification_working_days",
+            "inspection.calendar_unpublished",
+            format!("相应年度的法定节假日安排尚未发布，无法计算整改期限（{INSPECTION_RULE}）"),
+        )])
+    })
+}
+
+async fn finding(tx: &mut StoreTx, inspection_id: &str, id: &str) -> Result<FindingRow, AppError> {
+    tx.list_findings(inspection_id)
+        .await?
+        .into_iter()
+        .find(|f| f.id == id)
+        .ok_or(AppError::NotFound { what: "finding" })
+}
+
+/// Applies `op` to inspection `row` (already reloaded in `tx`); returns
+/// the audit details.
+async fn apply(
+    app: &App,
+    actor: &Actor,
+    tx: &mut StoreTx,
+    row: &mut InspectionRow,
+    op: Op,
+) -> Result<serde_json::Value, AppError> {
+    let now = app.clock().now();
+    let status = row.status.parse::<InspectionStatus>().map_err(internal)?;
+    let transition = |e| refused(&InspectionError::Transition(e));
+    let details = match op {
+        Op::AddFinding(f) => {
+            if status != InspectionStatus::Open {
+                return Err(refused(&InspectionError::InspectionClosed));
+            }
+            tx.insert_finding(&f).await?;
+            serde_json::json!({ "finding_id": f.id, "severity": f.severity,
+                "finding_rule": f.rule_id, "due_on": f.due_on, "responsible_org": row.inspected_org })
+        }
+        Op::Rectify {
+            finding_id,
+            measures,
+        } => {
+            let mut f = finding(tx, &row.id, &finding_id).await?;
+            let from = f.status.parse::<FindingStatus>().map_err(internal)?;
+            f.status = from
+                .apply(FindingCommand::Rectify)
+                .map_err(transition)?
+                .as_str()
+                .to_owned();
+            f.rectification = Some(measures);
+            f.rectified_by = Some(actor.user_id.clone());
+            f.rectified_at = Some(now);
+            tx.update_finding(&f, f.version).await?;
+            serde_json::json!({ "finding_id": f.id })
+        }
+        Op::ReopenFinding {
+            finding_id,
+            reason,
+            days,
+        } => {
+            if status != InspectionStatus::Open {
+                return Err(refused(&InspectionError::InspectionClosed));
+            }
+            let mut f = finding(tx, &row.id, &finding_id).await?;
+            let from = f.status.parse::<FindingStatus>().map_err(internal)?;
+            f.status = from
+                .apply(FindingCommand::Reopen)
+                .map_err(transition)?
+                .as_str()
+                .to_owned();
+            f.due_on = due(app, days)?;
+            tx.update_finding(&f, f.version).await?;
+            serde_json::json!({ "finding_id": f.id, "reason": reason, "due_on": f.due_on })
+        }
+        Op::Close { conclusion } => {
+            let open = tx
+                .list_findings(&row.id)
+                .await?
+                .iter()
+                .filter(|f| f.status == FindingStatus::Open.as_str())
+                .count();
+            check_close(open).map_err(|e| refused(&e))?;
+            row.status = status
+                .apply(InspectionCommand::Close)
+                .map_err(transition)?
+                .as_str()
+                .to_owned();
+            row.conclusion = Some(conclusion.clone());
+            row.closed_by = Some(actor.user_id.clone());
+            row.closed_at = Some(now);
+            serde_json::json!({ "conclusion": conclusion })
+        }
+        Op::Reopen { reason } => {
+            row.status = status
+                .apply(InspectionCommand::Reopen)
+                .map_err(transition)?
+                .as_str()
+                .to_owned();
+            serde_json::json!({ "reason": reason })
+        }
+        Op::Flag(flag) => {
+            finding(tx, &row.id, &flag.finding_id).await?;
+            tx.insert_org_flag(&flag).await?;
+            let behaviour = flag
+                .behaviour
+                .parse::<ProhibitedBehaviour>()
+                .map_err(internal)?;
+            serde_json::json!({ "flag_id": flag.id, "org_id": flag.org_id,
+                "behaviour": flag.behaviour, "behaviour_rule": behaviour.rule(),
+                "finding_id": flag.finding_id })
+        }
+    };
+    tx.update_inspection(row, row.version).await?;
+    row.version += 1;
+    Ok(details)
+}
+
+/// Authorizes `action` on inspection `id`, applies `op` with
+/// compare-and-set on the inspection's version (so a finding recorded
+/// concurrently with the closing makes one of them lose) and audits.
+async fn change_inspection(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    action: Action,
+    audit_action: &'static str,
+    op: impl FnOnce(&InspectionRow) -> Result<Op, AppError>,
+) -> Result<InspectionView, AppError> {
+    let row = {
+        let mut tx = app.store().begin_read().await?;
+        let r = tx.get_inspection(id).await?;
+        tx.commit().await?;
+        r.ok_or(AppError::NotFound { what: "inspection" })?
+    };
+    let bureau = match action {
+        Action::WorkflowSubmit => {
+            // The inspected organisation acts for itself; the bureau is the
+            // counterpart.
+            let mut tx = app.store().begin_read().await?;
+            let orgs = tx.list_organisations().await?;
+            tx.commit().await?;
+            orgs.into_iter()
+                .find(|o| o.kind == OrgKind::DataBureau.as_str())
+                .map(|o| o.id)
+                .unwrap_or_default()
+        }
+        _ => actor.org_id.clone(),
+    };
+    let res = match action {
+        Action::WorkflowSubmit => Resource::Workflow {
+            id: format!("inspection/{id}"),
+            applicant_org: OrgId::parse(&row.inspected_org).map_err(internal)?,
+            submitted_by: UserId::parse(&row.opened_by).map_err(internal)?,
+            parties: OrgId::parse(&bureau).into_iter().collect(),
+        },
+        _ => resource(&row, &bureau)?,
+    };
+    let decided = app.authorize(actor, action, &res).await?;
+    if action == Action::WorkflowSubmit && actor.org_id != row.inspected_org {
+        return Err(refused(&InspectionError::NotInspectedOrg));
+    }
+    let op = op(&row)?;
+    let mut change = app.begin().await?;
+    let result = async {
+        let tx = change.tx();
+        let mut fresh = tx
+            .get_inspection(id)
+            .await?
+            .ok_or(AppError::NotFound { what: "inspection" })?;
+        if fresh.version != row.version {
+            return Err(AppError::Conflict);
+        }
+        apply(app, actor, tx, &mut fresh, op).await
+    }
+    .await;
+    let mut details = match result {
+        Ok(d) => d,
+        Err(e) => {
+            change.abandon().await;
+            return Err(e);
+        }
+    };
+    details["rule"] = INSPECTION_RULE.into();
+    let event = AuditEvent::new(audit_action)
+        .actor(&actor.user_id, &actor.org_id, actor.role_codes())
+        .target("inspection", id)
+        .decided_by(decided)
+        .details(details);
+    change.audit(event).await?.commit().await?;
+    get_inspection(app, actor, id).await
+}
+
+/// The bureau records a finding (登记检查发现的问题) with a rectification
+/// deadline for the inspected organisation.
+pub async fn add_finding(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    input: &NewFinding,
+) -> Result<InspectionView, AppError> {
+    let mut errors = Vec::new();
+    let severity = code::<FindingSeverity>(&mut errors, "severity", &input.severity);
+    let description = text(
+        &mut errors,
+        "description",
+        &input.description,
+        ReviewText::LONG,
+    );
+    let rule = parse_rule_id(&input.rule)
+        .map_err(|e| errors.push(FieldError::new("rule", e.code(), e.message_zh())))
+        .ok();
+    days_field(&mut errors, input.rectification_working_days);
+    let (Some(severity), Some(description), Some(rule), true) =
+        (severity, description, rule, errors.is_empty())
+    else {
+        return Err(AppError::Validation(errors));
+    };
+    let due_on = due(app, input.rectification_working_days)?;
+    let now = app.clock().now();
+    change_inspection(
+        app,
+        actor,
+        id,
+        Action::SupervisionManage,
+        "inspection.finding_recorded",
+        |row| {
+            Ok(Op::AddFinding(FindingRow {
+                id: new_id(),
+                inspection_id: row.id.clone(),
+                severity: severity.as_str().to_owned(),
+                rule_id: rule.to_owned(),
+                description,
+                found_by: actor.user_id.clone(),
+                found_at: now,
+                due_on,
+                status: FindingStatus::Open.as_str().to_owned(),
+                rectification: None,
+                rectified_by: None,
+                rectified_at: None,
+                version: 1,
+            }))
+        },
+    )
+    .await
+}
+
+/// The inspected organisation records its rectification (登记整改情况).
+pub async fn rectify_finding(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    finding_id: &str,
+    input: &Rectification,
+) -> Result<InspectionView, AppError> {
+    let mut errors = Vec::new();
+    let measures = text(&mut errors, "measures", &input.measures, ReviewText::LONG);
+    let (Some(measures), true) = (measures, errors.is_empty()) else {
+        return Err(AppError::Validation(errors));
+    };
+    let finding_id = finding_id.to_owned();
+    change_inspection(
+        app,
+        actor,
+        id,
+        Action::WorkflowSubmit,
+        "inspection.finding_rectified",
+        |_| {
+            Ok(Op::Rectify {
+                finding_id,
+                measures,
+            })
+        },
+    )
+    .await
+}
+
+/// The bureau rejects a rectification (退回整改) with a new deadline.
+pub async fn reopen_finding(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    finding_id: &str,
+    input: &ReopenFinding,
+) -> Result<InspectionView, AppError> {
+    let mut errors = Vec::new();
+    let reason = text(&mut errors, "reason", &input.reason, ReviewText::LONG);
+    days_field(&mut errors, input.rectification_working_days);
+    let (Some(reason), true) = (reason, errors.is_empty()) else {
+        return Err(AppError::Validation(errors));
+    };
+    let finding_id = finding_id.to_owned();
+    let days = input.rectification_working_days;
+    change_inspection(
+        app,
+        actor,
+        id,
+        Action::SupervisionManage,
+        "inspection.finding_reopened",
+        |_| {
+            Ok(Op::ReopenFinding {
+                finding_id,
+                reason,
+                days,
+            })
+        },
+    )
+    .await
+}
+
+/// The bureau closes the inspection (结束检查); refused while a finding
+/// is not rectified.
+pub async fn close_inspection(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    input: &CloseInspection,
+) -> Result<InspectionView, AppError> {
+    let mut errors = Vec::new();
+    let conclusion = text(
+        &mut errors,
+        "conclusion",
+        &input.conclusion,
+        ReviewText::LONG,
+    );
+    let (Some(conclusion), true) = (conclusion, errors.is_empty()) else {
+        return Err(AppError::Validation(errors));
+    };
+    change_inspection(
+        app,
+        actor,
+        id,
+        Action::SupervisionManage,
+        "inspection.closed",
+        |_| Ok(Op::Close { conclusion }),
+    )
+    .await
+}
+
+/// The bureau reopens a closed inspection (重新开启检查).
+pub async fn reopen_inspection(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    input: &ReopenInspection,
+) -> Result<InspectionView, AppError> {
+    let mut errors = Vec::new();
+    let reason = text(&mut errors, "reason", &input.reason, ReviewText::LONG);
+    let (Some(reason), true) = (reason, errors.is_empty()) else {
+        return Err(AppError::Validation(errors));
+    };
+    change_inspection(
+        app,
+        actor,
+        id,
+        Action::SupervisionManage,
+        "inspection.reopened",
+        |_| Ok(Op::Reopen { reason }),
+    )
+    .await
+}
+
+/// The bureau flags prohibited behaviour (S-3.3.4-1..4) on the inspected
+/// organisation, citing a finding of this inspection.
+pub async fn flag_behaviour(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    input: &NewFlag,
+) -> Result<InspectionView, AppError> {
+    let mut errors = Vec::new();
+    let raw = input.behaviour.trim();
+    let behaviour = ProhibitedBehaviour::ALL
+        .iter()
+        .copied()
+        .find(|b| b.as_str() == raw || b.rule() == raw);
+    if behaviour.is_none() {
+        errors.push(FieldError::new(
+            "behaviour",
+            "behaviour.unknown",
+            "须为 S-3.3.4-1 至 S-3.3.4-4 所列禁止行为之一（S-3.3.4）",
+        ));
+    }
+    let note = text(&mut errors, "note", &input.note, ReviewText::LONG);
+    let (Some(behaviour), Some(note), true) = (behaviour, note, errors.is_empty()) else {
+        return Err(AppError::Validation(errors));
+    };
+    let now = app.clock().now();
+    let finding_id = input.finding_id.trim().to_owned();
+    change_inspection(
+        app,
+        actor,
+        id,
+        Action::SupervisionManage,
+        "org.behaviour_flagged",
+        |row| {
+            Ok(Op::Flag(OrgFlagRow {
+                id: new_id(),
+                org_id: row.inspected_org.clone(),
+                behaviour: behaviour.as_str().to_owned(),
+                finding_id,
+                note,
+                flagged_by: actor.user_id.clone(),
+                flagged_at: now,
+            }))
+        },
+    )
+    .await
+}
+
+async fn view(tx: &mut StoreTx, r: InspectionRow) -> Result<InspectionView, AppError> {
+    let samples: Vec<SampleView> = tx
+        .list_inspection_samples(&r.id)
+        .await?
+        .into_iter()
+        .map(|s| SampleView {
+            index: s.ledger_index,
+            action: s.action_code,
+            result: s.result,
+            detail: s.detail,
+        })
+        .collect();
+    let findings = tx
+        .list_findings(&r.id)
+        .await?
+        .into_iter()
+        .map(|f| FindingView {
+            id: f.id,
+            severity: f.severity,
+            rule: f.rule_id,
+            description: f.description,
+            due_on: f.due_on,
+            status: f.status,
+            rectification: f.rectification,
+            rectified_by: f.rectified_by,
+            rectified_at: f.rectified_at,
+        })
+        .collect();
+    let flags = tx
+        .list_org_flags_of_inspection(&r.id)
+        .await?
+        .into_iter()
+        .map(|f| FlagView {
+            rule: f
+                .behaviour
+                .parse::<ProhibitedBehaviour>()
+                .map(|b| b.rule().to_owned())
+                .unwrap_or_default(),
+            id: f.id,
+            org_id: f.org_id,
+            behaviour: f.behaviour,
+            finding_id: f.finding_id,
+            note: f.note,
+            flagged_at: f.flagged_at,
+        })
+        .collect();
+    Ok(InspectionView {
+        status_label: r
+            .status
+            .parse::<InspectionStatus>()
+            .map(|s| s.label_zh().to_owned())
+            .unwrap_or_default(),
+        samples_failed: samples.iter().filter(|s| s.result == "failed").count(),
+        samples,
+        findings,
+        flags,
+        id: r.id,
+        kind: r.kind,
+        inspected_org: r.inspected_org,
+        scope: r.scope,
+        sample_seed: r.sample_seed,
+        sample_size: r.sample_size,
+        status: r.status,
+        opened_by: r.opened_by,
+        opened_at: r.opened_at,
+        conclusion: r.conclusion,
+        closed_at: r.closed_at,
+        version: r.version,
+    })
+}
+
+fn visible(actor: &Actor, r: &InspectionRow) -> bool {
+    supervises(actor) || r.inspected_org == actor.org_id
+}
+
+/// One inspection, for the supervisors and the inspected organisation.
+pub async fn get_inspection(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+) -> Result<InspectionView, AppError> {
+    let mut tx = app.store().begin_read().await?;
+    let row = tx.get_inspection(id).await?;
+    let out = match row {
+        Some(r) if visible(actor, &r) => view(&mut tx, r).await,
+        _ => Err(AppError::NotFound { what: "inspection" }),
+    };
+    tx.commit().await?;
+    out
+}
+
+/// The inspections the actor may see, oldest first.
+pub async fn list_inspections(app: &App, actor: &Actor) -> Result<Vec<InspectionView>, AppError> {
+    let mut tx = app.store().begin_read().await?;
+    let mut out = Vec::new();
+    for r in tx.list_inspections().await? {
+        if visible(actor, &r) {
+            out.push(view(&mut tx, r).await?);
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}
