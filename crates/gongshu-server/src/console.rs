@@ -25,6 +25,8 @@ static TEMPLATES: std::sync::LazyLock<Result<Environment<'static>, minijinja::Er
         env.add_template("base.html", include_str!("../templates/base.html"))?;
         env.add_template("login.html", include_str!("../templates/login.html"))?;
         env.add_template("home.html", include_str!("../templates/home.html"))?;
+        env.add_template("audit.html", include_str!("../templates/audit.html"))?;
+        env.add_template("error.html", include_str!("../templates/error.html"))?;
         Ok(env)
     });
 
@@ -54,6 +56,8 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout_submit))
+        .route("/console/audit", get(audit_page))
+        .route("/assets/receipt.js", get(receipt_js))
 }
 
 fn cookie_header(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
@@ -157,8 +161,76 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
             vkey => ledger.vkey(),
             csrf => csrf,
             inbox => inbox,
+            can_inspect => ctx.actor.org_kind == gongshu_domain::OrgKind::DataBureau,
         },
     )
+}
+
+/// The in-page receipt verifier, vendored in the binary (no CDN).
+async fn receipt_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/receipt.js"),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditPageQuery {
+    action: Option<String>,
+}
+
+/// The data bureau's audit inspection page; each record's receipt is
+/// verified in the browser against the pinned verifier key.
+async fn audit_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<AuditPageQuery>,
+) -> Response {
+    let Some(token) = cookie(&headers, SESSION_COOKIE) else {
+        return Redirect::to("/login").into_response();
+    };
+    let Ok(ctx) = gongshu_app::session::authenticate(&state.app, &token).await else {
+        return Redirect::to("/login").into_response();
+    };
+    let query = gongshu_app::audit_inspect::InspectQuery {
+        action: q.action.clone().filter(|a| !a.trim().is_empty()),
+        limit: Some(200),
+        ..Default::default()
+    };
+    match gongshu_app::audit_inspect::list(&state.app, &ctx.actor, &query).await {
+        Ok(records) => {
+            let rows: Vec<minijinja::Value> = records
+                .iter()
+                .rev()
+                .map(|r| {
+                    context! {
+                        index => r.index,
+                        occurred_at => r.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                        action => r.action,
+                        actor => r.actor_user,
+                        target => r.target_type.as_ref().map(|t| format!("{t} {}", r.target_id.clone().unwrap_or_default())),
+                    }
+                })
+                .collect();
+            render(
+                "audit.html",
+                context! { records => rows, vkey => state.app.ledger().vkey(), action => q.action },
+            )
+        }
+        Err(e) => {
+            let status = crate::error::status_of(&e);
+            let mut resp = render(
+                "error.html",
+                context! { title => "无法查看审计记录", message => e.message_zh() },
+            );
+            *resp.status_mut() = status;
+            resp
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -270,3 +270,155 @@ async fn a_person_logs_in_to_the_console() {
     );
     client.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_data_bureau_verifies_receipts_in_the_page() {
+    if std::env::var("GONGSHU_TEST_BROWSER").is_err() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the browser suite (set GONGSHU_TEST_BROWSER=1)"
+        );
+        return;
+    }
+    use std::io::BufRead as _;
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_gongshu"))
+        .args(["demo", "--data-dir"])
+        .arg(data.path().join("demo"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = demo.stdout.take().unwrap();
+    let _demo = Killed(demo);
+    // Read the demo's report until the console is up.
+    let mut creds = None;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("bureau.reviewer") {
+            let parts: Vec<&str> = rest.split_whitespace().collect();
+            // 口令 <password> 动态口令密钥 <secret>
+            creds = Some((parts[1].to_owned(), parts[3].to_owned()));
+        }
+        if line.contains("平台已启动") {
+            break;
+        }
+    }
+    let (password, secret) = creds.expect("the demo prints the reviewer's credentials");
+    let driver_port = free_port();
+    let _driver = Killed(
+        Command::new("chromedriver")
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver not installed"),
+    );
+    wait_for(port);
+    wait_for(driver_port);
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"] }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    client.goto(&format!("{base}/login")).await.unwrap();
+    // The demo already used this step's code for this user: offer the next
+    // step's (the server accepts one step of clock drift, never a reuse).
+    let creds = gongshu_app::bootstrap::InitialCredentials {
+        user_id: String::new(),
+        org_id: String::new(),
+        username: String::new(),
+        password: String::new(),
+        totp_secret: secret,
+        otpauth_uri: String::new(),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = gongshu_app::crypto::totp_at_step(
+        &creds.totp_secret_bytes(),
+        gongshu_app::crypto::totp_step(now as i64) + 1,
+    );
+    client
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("bureau.reviewer")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(&password)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("totp"))
+        .await
+        .unwrap()
+        .send_keys(&code)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("inspect-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let first = client
+        .wait()
+        .for_element(Locator::Css("button[data-receipt]"))
+        .await
+        .unwrap();
+    first.click().await.unwrap();
+    let verdict = client
+        .wait()
+        .for_element(Locator::Css(".verdict.ok, .verdict.bad"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(verdict.starts_with("✓"), "{verdict}");
+    // The same verifier refuses a receipt whose index was changed.
+    let url = first.attr("data-receipt").await.unwrap().unwrap();
+    let results = client
+        .execute_async(
+            r#"const [url, done] = arguments;
+               const vkey = document.getElementById('records').dataset.vkey;
+               fetch(url).then(r => r.text()).then(async t => {
+                 const ok = await gongshuVerifyReceipt(t, vkey).then(() => 'ok', e => 'err:' + e.message);
+                 const forged = t.replace(/index (\d+)/, (m, n) => 'index ' + (BigInt(n) + 1n));
+                 const bad = await gongshuVerifyReceipt(forged, vkey).then(() => 'ok', e => 'err:' + e.message);
+                 done([ok, bad]);
+               });"#,
+            vec![serde_json::json!(url)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(results[0], "ok", "{results}");
+    assert!(
+        results[1].as_str().unwrap().starts_with("err:"),
+        "{results}"
+    );
+    client.close().await.unwrap();
+}

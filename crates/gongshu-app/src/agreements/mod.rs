@@ -30,11 +30,19 @@ use gongshu_domain::agreement::{
 use gongshu_domain::deadline::Obligation;
 use gongshu_domain::{DomainError as _, OrgId, OrgKind, UserId, WorkingDayCalendar};
 use gongshu_policy::{Action, Resource};
-use gongshu_store::{AgreementOpinionRow, AgreementRevisionRow, AgreementRow, StoreTx};
+use gongshu_store::{AgreementOpinionRow, AgreementRow, StoreTx};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, FieldError};
 use crate::{Actor, App, AuditEvent, new_id};
+
+mod expiry;
+mod pending;
+
+pub use expiry::{expire, expire_lapsed};
+pub use pending::PendingView;
+use pending::{archive, load_pending, save_pending};
+pub(crate) use pending::to_domain;
 
 /// Longest opinion text, in characters.
 const MAX_OPINION_CHARS: usize = 5_000;
@@ -195,6 +203,10 @@ pub struct AgreementView {
     /// Superseded revisions; only on single reads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revisions: Option<Vec<RevisionView>>,
+    /// The changed revision awaiting approval while this one is in force
+    /// (S-2.4); only on single reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_revision: Option<PendingView>,
 }
 
 impl From<AgreementRow> for AgreementView {
@@ -231,25 +243,26 @@ impl From<AgreementRow> for AgreementView {
             version: r.version,
             opinions: None,
             revisions: None,
+            pending_revision: None,
         }
     }
 }
 
 /// Today's date in Asia/Shanghai (UTC+8, no daylight saving).
-fn today(app: &App) -> NaiveDate {
+pub(crate) fn today(app: &App) -> NaiveDate {
     let now = app.clock().now();
     now.checked_add_signed(chrono::TimeDelta::hours(8))
         .unwrap_or(now)
         .date_naive()
 }
 
-fn calendar() -> Result<WorkingDayCalendar, AppError> {
+pub(crate) fn calendar() -> Result<WorkingDayCalendar, AppError> {
     WorkingDayCalendar::official().map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// A domain refusal as the caller sees it: an input error is a 422 with the
 /// field, a refusal in the current state a 409; both name the rule.
-fn refused(e: &AgreementError) -> AppError {
+pub(crate) fn refused(e: &AgreementError) -> AppError {
     if e.is_input_error() {
         AppError::Validation(vec![FieldError::new(e.field(), e.code(), e.message_zh())])
     } else {
@@ -260,7 +273,7 @@ fn refused(e: &AgreementError) -> AppError {
     }
 }
 
-fn parse_clauses(input: &ClausesInput, prefix: &str) -> Result<AgreementClauses, AppError> {
+pub(crate) fn parse_clauses(input: &ClausesInput, prefix: &str) -> Result<AgreementClauses, AppError> {
     AgreementClauses::parse(input).map_err(|errors| {
         AppError::Validation(
             errors
@@ -273,33 +286,12 @@ fn parse_clauses(input: &ClausesInput, prefix: &str) -> Result<AgreementClauses,
     })
 }
 
-fn clauses_json(c: &AgreementClauses) -> Result<String, AppError> {
+pub(crate) fn clauses_json(c: &AgreementClauses) -> Result<String, AppError> {
     serde_json::to_string(&c.to_input()).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-fn to_domain(row: &AgreementRow) -> Result<Agreement, AppError> {
-    let input: ClausesInput = serde_json::from_str(&row.clauses)
-        .map_err(|e| AppError::Internal(format!("stored clauses: {e}")))?;
-    let clauses = AgreementClauses::parse(&input)
-        .map_err(|_| AppError::Internal("stored clauses no longer parse".into()))?;
-    let status = row
-        .status
-        .parse::<AgreementStatus>()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Agreement {
-        status,
-        revision: u32::try_from(row.revision).unwrap_or(u32::MAX),
-        clauses,
-        decided_on: row.decided_on,
-        signed_on: row.signed_on,
-        filing_due_on: row.filing_due_on,
-        filed_on: row.filed_on,
-        renewal_of: row.renewal_of.clone(),
-    })
-}
-
 /// Copies the domain state back into the row.
-fn write_back(row: &mut AgreementRow, a: &Agreement) -> Result<(), AppError> {
+pub(crate) fn write_back(row: &mut AgreementRow, a: &Agreement) -> Result<(), AppError> {
     row.status = a.status.as_str().to_owned();
     row.revision = i64::from(a.revision);
     row.clauses = clauses_json(&a.clauses)?;
@@ -312,7 +304,7 @@ fn write_back(row: &mut AgreementRow, a: &Agreement) -> Result<(), AppError> {
     Ok(())
 }
 
-fn workflow(row: &AgreementRow) -> Result<Resource, AppError> {
+pub(crate) fn workflow(row: &AgreementRow) -> Result<Resource, AppError> {
     let bad = |_| AppError::Internal("stored id is not a UUID".into());
     Ok(Resource::Workflow {
         id: format!("agreement/{}", row.id),
@@ -322,7 +314,7 @@ fn workflow(row: &AgreementRow) -> Result<Resource, AppError> {
     })
 }
 
-async fn load(app: &App, id: &str) -> Result<AgreementRow, AppError> {
+pub(crate) async fn load(app: &App, id: &str) -> Result<AgreementRow, AppError> {
     let mut tx = app.store().begin_read().await?;
     let row = tx.get_agreement(id).await?;
     tx.commit().await?;
@@ -331,7 +323,7 @@ async fn load(app: &App, id: &str) -> Result<AgreementRow, AppError> {
 
 /// Reloads inside the write transaction; a version that moved since the
 /// authorization read is a conflict.
-async fn reload(tx: &mut StoreTx, seen: &AgreementRow) -> Result<AgreementRow, AppError> {
+pub(crate) async fn reload(tx: &mut StoreTx, seen: &AgreementRow) -> Result<AgreementRow, AppError> {
     let row = tx
         .get_agreement(&seen.id)
         .await?
@@ -362,7 +354,7 @@ async fn org_kind(app: &App, org_id: &str, field: &str) -> Result<OrgKind, AppEr
         .map_err(|_| AppError::Internal("bad org kind".into()))
 }
 
-fn event(action: &'static str, actor: &Actor, id: &str, decided: Vec<String>) -> AuditEvent {
+pub(crate) fn event(action: &'static str, actor: &Actor, id: &str, decided: Vec<String>) -> AuditEvent {
     AuditEvent::new(action)
         .actor(&actor.user_id, &actor.org_id, actor.role_codes())
         .target("agreement", id)
@@ -370,7 +362,7 @@ fn event(action: &'static str, actor: &Actor, id: &str, decided: Vec<String>) ->
 }
 
 /// Runs `write` in a transaction, audits `event` and commits.
-async fn commit_with<F>(app: &App, write: F) -> Result<(), AppError>
+pub(crate) async fn commit_with<F>(app: &App, write: F) -> Result<(), AppError>
 where
     F: AsyncFnOnce(&mut StoreTx) -> Result<AuditEvent, AppError>,
 {
@@ -387,11 +379,12 @@ where
     }
 }
 
-async fn get_view(app: &App, id: &str) -> Result<AgreementView, AppError> {
+pub(crate) async fn get_view(app: &App, id: &str) -> Result<AgreementView, AppError> {
     let mut tx = app.store().begin_read().await?;
     let row = tx.get_agreement(id).await?;
     let opinions = tx.list_agreement_opinions(id).await?;
     let revisions = tx.list_agreement_revisions(id).await?;
+    let pending = tx.get_pending_revision(id).await?;
     tx.commit().await?;
     let row = row.ok_or(AppError::NotFound { what: "agreement" })?;
     let mut view = AgreementView::from(row);
@@ -408,6 +401,7 @@ async fn get_view(app: &App, id: &str) -> Result<AgreementView, AppError> {
             })
             .collect(),
     );
+    view.pending_revision = pending.map(PendingView::from);
     view.revisions = Some(
         revisions
             .into_iter()
@@ -524,17 +518,20 @@ pub async fn record_opinion(
     let now = app.clock().now();
     commit_with(app, async |tx: &mut StoreTx| {
         let mut row = reload(tx, &seen).await?;
-        let mut a = to_domain(&row)?;
+        let mut pending = tx.get_pending_revision(&row.id).await?;
+        let mut a = to_domain(&row, pending.as_ref())?;
         a.record_opinion(kind, input.received_on, today)
             .map_err(|e| refused(&e))?;
         write_back(&mut row, &a)?;
+        save_pending(tx, &a, pending.as_mut()).await?;
         row.updated_at = now;
         tx.update_agreement(&row, seen.version).await?;
+        let revision = pending.as_ref().map_or(row.revision, |p| p.revision);
         let opinion_id = new_id();
         tx.insert_agreement_opinion(&AgreementOpinionRow {
             id: opinion_id.clone(),
             agreement_id: row.id.clone(),
-            revision: row.revision,
+            revision,
             from_org_id: input.from_org_id.clone(),
             received_on: input.received_on,
             opinion: opinion.clone(),
@@ -545,7 +542,8 @@ pub async fn record_opinion(
         Ok(
             event("agreement.opinion_recorded", actor, id, decided).details(serde_json::json!({
                 "opinion_id": opinion_id,
-                "revision": row.revision,
+                "revision": revision,
+                "pending": pending.is_some(),
                 "from_org_id": input.from_org_id,
                 "received_on": input.received_on,
             })),
@@ -566,23 +564,44 @@ pub async fn decide(
     let meeting_ref = short_text(&input.meeting_ref, "meeting_ref", MAX_REFERENCE_CHARS)
         .map_err(|e| refused(&e))?;
     let seen = load(app, id).await?;
+    // While in force, the pending revision is decided: its author may not.
+    let mut resource_row = seen.clone();
+    if let Some(p) = load_pending(app, id).await?
+        && seen
+            .status
+            .parse::<AgreementStatus>()
+            .is_ok_and(AgreementStatus::is_active)
+    {
+        resource_row.drafted_by = p.drafted_by;
+    }
     let decided = app
-        .authorize(actor, Action::WorkflowApprove, &workflow(&seen)?)
+        .authorize(actor, Action::WorkflowApprove, &workflow(&resource_row)?)
         .await?;
     let today = today(app);
     let now = app.clock().now();
     commit_with(app, async |tx: &mut StoreTx| {
         let mut row = reload(tx, &seen).await?;
-        let mut a = to_domain(&row)?;
+        let mut pending = tx.get_pending_revision(&row.id).await?;
+        let mut a = to_domain(&row, pending.as_ref())?;
         a.decide(input.decided_on, today).map_err(|e| refused(&e))?;
         write_back(&mut row, &a)?;
-        row.decision_ref = Some(meeting_ref.clone());
-        row.decided_by = Some(actor.user_id.clone());
+        match pending.as_mut().filter(|_| a.pending.is_some()) {
+            Some(p) => {
+                p.decision_ref = Some(meeting_ref.clone());
+                p.decided_by = Some(actor.user_id.clone());
+            }
+            None => {
+                row.decision_ref = Some(meeting_ref.clone());
+                row.decided_by = Some(actor.user_id.clone());
+            }
+        }
+        save_pending(tx, &a, pending.as_mut()).await?;
         row.updated_at = now;
         tx.update_agreement(&row, seen.version).await?;
         Ok(
             event("agreement.decided", actor, id, decided).details(serde_json::json!({
-                "revision": row.revision,
+                "revision": pending.as_ref().map_or(row.revision, |p| p.revision),
+                "pending": pending.is_some(),
                 "decided_on": input.decided_on,
                 "meeting_ref": meeting_ref,
             })),
@@ -610,7 +629,9 @@ pub async fn sign(
     commit_with(app, async |tx: &mut StoreTx| {
         tx.lock_agreement_signing().await?;
         let mut row = reload(tx, &seen).await?;
-        let mut a = to_domain(&row)?;
+        let before = row.clone();
+        let pending = tx.get_pending_revision(&row.id).await?;
+        let mut a = to_domain(&row, pending.as_ref())?;
         let mut active = Vec::new();
         for other in tx.list_active_agreements().await? {
             // An agreement whose term has run out is no longer in force,
@@ -624,11 +645,29 @@ pub async fn sign(
         a.sign(input.signed_on, today, &active, &cal)
             .map_err(|e| refused(&e))?;
         write_back(&mut row, &a)?;
+        // A signed pending revision replaces the one in force, which is kept.
+        let was_active = before
+            .status
+            .parse::<AgreementStatus>()
+            .is_ok_and(AgreementStatus::is_active);
+        let replaced = match pending.filter(|_| was_active && a.pending.is_none()) {
+            Some(p) => {
+                archive(tx, &before, actor, now).await?;
+                tx.delete_pending_revision(&row.id).await?;
+                row.decision_ref = p.decision_ref;
+                row.decided_by = p.decided_by;
+                row.drafted_by = p.drafted_by;
+                row.filing_receipt = None;
+                Some(before.revision)
+            }
+            None => None,
+        };
         row.updated_at = now;
         tx.update_agreement(&row, seen.version).await?;
         Ok(
             event("agreement.signed", actor, id, decided).details(serde_json::json!({
                 "revision": row.revision,
+                "replaced_revision": replaced,
                 "signed_on": input.signed_on,
                 "filing_due_on": row.filing_due_on,
                 "operator_org_id": row.operator_org_id,
@@ -657,7 +696,8 @@ pub async fn file(
     let now = app.clock().now();
     commit_with(app, async |tx: &mut StoreTx| {
         let mut row = reload(tx, &seen).await?;
-        let mut a = to_domain(&row)?;
+        let pending = tx.get_pending_revision(&row.id).await?;
+        let mut a = to_domain(&row, pending.as_ref())?;
         let late = a.file(input.filed_on, today).map_err(|e| refused(&e))?;
         write_back(&mut row, &a)?;
         row.filing_receipt = Some(receipt.clone());
@@ -687,7 +727,7 @@ pub async fn request_renewal(
     input: &RenewalInput,
 ) -> Result<AgreementView, AppError> {
     let seen = load(app, id).await?;
-    let old = to_domain(&seen)?;
+    let old = to_domain(&seen, None)?;
     let clauses = match &input.clauses {
         Some(c) => parse_clauses(c, "clauses.")?,
         None => {
@@ -743,8 +783,13 @@ pub async fn request_renewal(
     commit_with(app, async |tx: &mut StoreTx| {
         let row = reload(tx, &seen).await?;
         let existing = tx.find_renewal_of(&row.id).await?;
-        to_domain(&row)?
-            .check_renewal(today, existing.as_ref().map(|r| r.id.as_str()))
+        let unrectified = crate::evaluations::unrectified_failure(tx, &row.operator_org_id, today).await?;
+        to_domain(&row, None)?
+            .check_renewal(
+                today,
+                existing.as_ref().map(|r| r.id.as_str()),
+                unrectified.as_ref().map(|(id, due)| (id.as_str(), *due)),
+            )
             .map_err(|e| refused(&e))?;
         tx.insert_agreement(&new_row).await?;
         Ok(
@@ -759,9 +804,12 @@ pub async fn request_renewal(
     get_view(app, &new_id).await
 }
 
-/// Changes the clauses (S-2.4). A draft is edited in place; past drafting
-/// the agreement goes back to draft as a new revision, the old revision is
-/// kept, and opinions, decision, signing and filing start again.
+/// Changes the clauses (S-2.4). A draft is edited in place; an
+/// opinions-collected or decided agreement goes back to draft as a new
+/// revision (the old one is kept). An agreement in force STAYS in force:
+/// the change becomes the revision pending approval (opinions, decision and
+/// signing again), which replaces the signed one only when signed; the
+/// term cannot change after signing (S-2.2b: that is a renewal).
 pub async fn change_clauses(
     app: &App,
     actor: &Actor,
@@ -777,39 +825,48 @@ pub async fn change_clauses(
     commit_with(app, async |tx: &mut StoreTx| {
         let mut row = reload(tx, &seen).await?;
         let before = row.clone();
-        let mut a = to_domain(&row)?;
+        let pending = tx.get_pending_revision(&row.id).await?;
+        let mut a = to_domain(&row, pending.as_ref())?;
         let change = a.change(clauses.clone()).map_err(|e| refused(&e))?;
-        if change.new_revision {
-            tx.insert_agreement_revision(&AgreementRevisionRow {
-                agreement_id: before.id.clone(),
-                revision: before.revision,
-                status: before.status.clone(),
-                clauses: before.clauses.clone(),
-                decided_on: before.decided_on,
-                decision_ref: before.decision_ref.clone(),
-                signed_on: before.signed_on,
-                filed_on: before.filed_on,
-                filing_receipt: before.filing_receipt.clone(),
-                superseded_by: actor.user_id.clone(),
-                superseded_at: now,
-            })
-            .await?;
+        if change.pending {
+            if let (Some(old), Some(_)) = (&pending, &change.superseded_pending) {
+                pending::archive_pending(tx, old, actor, now).await?;
+            }
+            let mut new_pending = pending::PendingRevisionRow {
+                agreement_id: row.id.clone(),
+                revision: 0,
+                status: String::new(),
+                clauses: String::new(),
+                decided_on: None,
+                decision_ref: None,
+                decided_by: None,
+                drafted_by: actor.user_id.clone(),
+                created_at: now,
+            };
+            save_pending(tx, &a, Some(&mut new_pending)).await?;
+        } else if change.new_revision {
+            archive(tx, &before, actor, now).await?;
             row.decision_ref = None;
             row.decided_by = None;
             row.filing_receipt = None;
         }
         write_back(&mut row, &a)?;
-        row.drafted_by = actor.user_id.clone();
+        if !change.pending {
+            row.drafted_by = actor.user_id.clone();
+        }
         row.updated_at = now;
         tx.update_agreement(&row, seen.version).await?;
+        let revision = a.pending.as_ref().map_or(a.revision, |p| p.revision);
         Ok(
             event("agreement.changed", actor, id, decided).details(serde_json::json!({
                 "from_status": before.status,
                 "from_revision": before.revision,
-                "revision": row.revision,
+                "revision": revision,
                 "changed": change.changed,
                 "major": change.major,
                 "new_revision": change.new_revision,
+                "pending": change.pending,
+                "in_force_revision": change.pending.then_some(before.revision),
             })),
         )
     })
