@@ -87,7 +87,13 @@ pub const ROUTES: &[RouteDoc] = &[
         "post",
         "/api/v1/agreements/{id}/change",
         "变更协议条款",
-        "Replace the clauses; past drafting this starts a new revision that is approved again (S-2.4).",
+        "Replace the clauses; past drafting this starts a new revision that is approved again (S-2.4). An agreement in force stays in force: the change is a pending revision that replaces it only when signed; the term cannot change after signing (S-2.2b).",
+    ),
+    r(
+        "post",
+        "/api/v1/agreements/{id}/expire",
+        "记录协议到期",
+        "Mark a signed or filed agreement expired after its last day (S-2.2a); refused before. `gongshu_app::agreements::expire_lapsed` does the same for every lapsed agreement, for a daily job.",
     ),
 ];
 
@@ -102,6 +108,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/agreements/{id}/file", post(file))
         .route("/api/v1/agreements/{id}/renewal", post(renewal))
         .route("/api/v1/agreements/{id}/change", post(change))
+        .route("/api/v1/agreements/{id}/expire", post(expire))
 }
 
 type ApiResult = Result<Response, ApiError>;
@@ -208,5 +215,16 @@ async fn change(
     Ok(ok(
         StatusCode::OK,
         &agreements::change_clauses(&state.app, &auth.actor, &id, &b).await?,
+    ))
+}
+
+async fn expire(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult {
+    Ok(ok(
+        StatusCode::OK,
+        &agreements::expire(&state.app, &auth.actor, &id).await?,
     ))
 }

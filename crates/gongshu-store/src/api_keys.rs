@@ -132,4 +132,24 @@ impl StoreTx {
         });
         Ok(revoked > 0)
     }
+
+    /// Revokes every unrevoked key of an organisation at `now` (termination,
+    /// S-3.3.5); returns how many
+    pub async fn revoke_org_api_keys(
+        &mut self,
+        org_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let n = on_conn!(self, |conn| {
+            sqlx::query(
+                "UPDATE api_keys SET revoked_at = $2 WHERE org_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(org_id)
+            .bind(micros(now))
+            .execute(conn)
+            .await?
+            .rows_affected()
+        });
+        Ok(n)
+    }
 }

@@ -113,6 +113,17 @@ const PG_UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
         "org_flags_finding_id_behaviour_key",
         "org_flags.finding_id, org_flags.behaviour",
     ),
+    (
+        "agreement_pending_revisions_pkey",
+        "agreement_pending_revisions.agreement_id",
+    ),
+    ("evaluations_pkey", "evaluations.id"),
+    ("terminations_pkey", "terminations.id"),
+    ("terminations_one_open_idx", "terminations.agreement_id"),
+    (
+        "termination_destructions_pkey",
+        "termination_destructions.termination_id, termination_destructions.dataset_id",
+    ),
 ];
 
 /// SQLite extended result code for a write on a stale WAL snapshot: another

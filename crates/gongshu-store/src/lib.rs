@@ -85,7 +85,6 @@ pub(crate) fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 pub use appeals::*;
-#[expect(unused_imports, reason = "filled by the evaluations workflow")]
 pub use evaluations::*;
 #[expect(unused_imports, reason = "filled by the selection workflow")]
 pub use selection::*;

@@ -475,6 +475,30 @@ impl StoreTx {
         Ok(rows)
     }
 
+    /// Revokes every unrevoked data grant at `now` (termination of the one
+    /// whole authorization, S-3.3.5: while one agreement exists every grant
+    /// derives from it); returns the grantee organisations concerned,
+    /// distinct
+    pub async fn revoke_all_data_grants(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let orgs: Vec<String> = on_conn!(self, |conn| {
+            sqlx::query_scalar(
+                "SELECT DISTINCT grantee_org FROM data_grants WHERE revoked_at IS NULL ORDER BY grantee_org",
+            )
+            .fetch_all(&mut *conn)
+            .await?
+        });
+        on_conn!(self, |conn| {
+            sqlx::query("UPDATE data_grants SET revoked_at = $1 WHERE revoked_at IS NULL")
+                .bind(micros(now))
+                .execute(conn)
+                .await?;
+        });
+        Ok(orgs)
+    }
+
     /// The grants a demand created
     pub async fn list_data_grants_of_demand(
         &mut self,

@@ -149,4 +149,29 @@ impl StoreTx {
         });
         Ok(revoked)
     }
+
+    /// Ends every unrevoked session of every user of an organisation at
+    /// `now` (termination, S-3.3.5); returns how many
+    pub async fn revoke_org_sessions(
+        &mut self,
+        org_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let n = on_conn!(self, |conn| {
+            sqlx::query(
+                r#"
+                UPDATE sessions
+                SET revoked_at = $2
+                WHERE revoked_at IS NULL
+                  AND user_id IN (SELECT id FROM users WHERE org_id = $1)
+                "#,
+            )
+            .bind(org_id)
+            .bind(micros(now))
+            .execute(conn)
+            .await?
+            .rows_affected()
+        });
+        Ok(n)
+    }
 }

@@ -41,8 +41,8 @@ mod pending;
 
 pub use expiry::{expire, expire_lapsed};
 pub use pending::PendingView;
-use pending::{archive, load_pending, save_pending};
 pub(crate) use pending::to_domain;
+use pending::{archive, load_pending, save_pending};
 
 /// Longest opinion text, in characters.
 const MAX_OPINION_CHARS: usize = 5_000;
@@ -273,7 +273,10 @@ pub(crate) fn refused(e: &AgreementError) -> AppError {
     }
 }
 
-pub(crate) fn parse_clauses(input: &ClausesInput, prefix: &str) -> Result<AgreementClauses, AppError> {
+pub(crate) fn parse_clauses(
+    input: &ClausesInput,
+    prefix: &str,
+) -> Result<AgreementClauses, AppError> {
     AgreementClauses::parse(input).map_err(|errors| {
         AppError::Validation(
             errors
@@ -323,7 +326,10 @@ pub(crate) async fn load(app: &App, id: &str) -> Result<AgreementRow, AppError> 
 
 /// Reloads inside the write transaction; a version that moved since the
 /// authorization read is a conflict.
-pub(crate) async fn reload(tx: &mut StoreTx, seen: &AgreementRow) -> Result<AgreementRow, AppError> {
+pub(crate) async fn reload(
+    tx: &mut StoreTx,
+    seen: &AgreementRow,
+) -> Result<AgreementRow, AppError> {
     let row = tx
         .get_agreement(&seen.id)
         .await?
@@ -354,7 +360,12 @@ async fn org_kind(app: &App, org_id: &str, field: &str) -> Result<OrgKind, AppEr
         .map_err(|_| AppError::Internal("bad org kind".into()))
 }
 
-pub(crate) fn event(action: &'static str, actor: &Actor, id: &str, decided: Vec<String>) -> AuditEvent {
+pub(crate) fn event(
+    action: &'static str,
+    actor: &Actor,
+    id: &str,
+    decided: Vec<String>,
+) -> AuditEvent {
     AuditEvent::new(action)
         .actor(&actor.user_id, &actor.org_id, actor.role_codes())
         .target("agreement", id)
@@ -783,7 +794,8 @@ pub async fn request_renewal(
     commit_with(app, async |tx: &mut StoreTx| {
         let row = reload(tx, &seen).await?;
         let existing = tx.find_renewal_of(&row.id).await?;
-        let unrectified = crate::evaluations::unrectified_failure(tx, &row.operator_org_id, today).await?;
+        let unrectified =
+            crate::evaluations::unrectified_failure(tx, &row.operator_org_id, today).await?;
         to_domain(&row, None)?
             .check_renewal(
                 today,

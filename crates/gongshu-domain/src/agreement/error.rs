@@ -136,6 +136,23 @@ pub enum AgreementError {
         /// End of the term.
         term_end: NaiveDate,
     },
+    /// The term of a signed agreement cannot change; a new term is a
+    /// renewal (S-2.2b).
+    #[error("the term {start}..{end} of a signed agreement cannot change")]
+    TermChangeAfterSigning {
+        /// First day in force.
+        start: NaiveDate,
+        /// Last day in force.
+        end: NaiveDate,
+    },
+    /// A 不合格 evaluation was not rectified by its deadline (S-7.2-3).
+    #[error("evaluation `{evaluation_id}` failed and was not rectified by {due_on}")]
+    EvaluationNotRectified {
+        /// The evaluation.
+        evaluation_id: String,
+        /// Its rectification deadline.
+        due_on: NaiveDate,
+    },
     /// A date needed a holiday schedule that is not published.
     #[error(transparent)]
     Calendar(#[from] CalendarError),
@@ -164,6 +181,8 @@ impl AgreementError {
             | Self::RenewalTooLate { .. }
             | Self::RenewalExists { .. } => "S-2.2b",
             Self::TermNotEnded { .. } => "S-2.2a",
+            Self::TermChangeAfterSigning { .. } => "S-2.2b",
+            Self::EvaluationNotRectified { .. } => "S-7.2-3",
             Self::Calendar(_) => "S-3.3.3b",
         }
     }
@@ -226,6 +245,8 @@ impl DomainError for AgreementError {
             Self::RenewalTooLate { .. } => "agreement.renewal_too_late",
             Self::RenewalExists { .. } => "agreement.renewal_exists",
             Self::TermNotEnded { .. } => "agreement.term_not_ended",
+            Self::TermChangeAfterSigning { .. } => "agreement.term_change_after_signing",
+            Self::EvaluationNotRectified { .. } => "agreement.evaluation_not_rectified",
             Self::Calendar(e) => e.code(),
         }
     }
@@ -287,6 +308,15 @@ impl DomainError for AgreementError {
             Self::RenewalExists { renewal_id } => {
                 format!("该协议已有续约申请 {renewal_id}，不能重复申请")
             }
+            Self::TermChangeAfterSigning { start, end } => format!(
+                "协议签订后不得变更运营期限（{start} 至 {end}）；延长或另定期限须在期满前 3 个月内申请续约"
+            ),
+            Self::EvaluationNotRectified {
+                evaluation_id,
+                due_on,
+            } => format!(
+                "运营评估 {evaluation_id} 结果为不合格，且未在整改期限 {due_on} 前完成整改，不能申请续约"
+            ),
             Self::TermNotEnded { term_end } => {
                 format!("协议运营期限至 {term_end}，尚未到期")
             }

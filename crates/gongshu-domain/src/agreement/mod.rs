@@ -7,16 +7,28 @@
 //! S-2.4), and is filed with the city data bureau within 10 working days of
 //! signing (S-3.3.3b). Renewal is applied for within the 3 months before the
 //! end of the term (S-2.2b); a change to a signed agreement's clauses is a
-//! new revision that goes through the same approval again (S-2.4).
+//! new revision that goes through the same approval again (S-2.4) while the
+//! signed revision STAYS IN FORCE ([`PendingRevision`]): the operator's
+//! authorization never lapses during a change, and no other agreement can
+//! be signed meanwhile. The term cannot change after signing (S-2.2b: a new
+//! term is a renewal). A 不合格 evaluation not rectified by its deadline
+//! refuses renewal (S-7.2-3).
 //!
 //! Lifecycle ([`AgreementStatus`]):
 //!
 //! ```text
 //! Draft ──opinion──► OpinionsCollected ──decide──► Decided ──sign──► Signed ──file──► Filed
-//!   ▲                     │  (more opinions)          │                 │                 │
-//!   └───── change (a new revision when not a draft) ──┴─────────────────┴─────────────────┘
+//!   ▲                     │  (more opinions)          │
+//!   └── change (a new revision when not a draft) ─────┘
+//! Signed | Filed ──change──► (same status) + pending revision:
+//!     Draft ──opinion──► OpinionsCollected ──decide──► Decided ──sign──► replaces the
+//!     revision in force, status Signed (filed again, S-3.3.3b)
 //! Signed | Filed ──expire──► Expired;  Signed | Filed ──terminate──► Terminated
 //! ```
+//!
+//! [`AgreementStatus::apply`] is the table of the agreement's own status;
+//! while it is in force, opinions, decision and signing act on the pending
+//! revision's status through the same table.
 //!
 //! Who may fire a command is the policy's question, not this module's.
 

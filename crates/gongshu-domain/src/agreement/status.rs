@@ -83,9 +83,9 @@ impl AgreementStatus {
             (S::Draft | S::OpinionsCollected, C::Sign) => return Err(AgreementError::NotDecided),
             (S::Signed, C::File) => S::Filed,
             (S::Signed | S::Filed, C::RequestRenewal) => self,
-            (S::Draft | S::OpinionsCollected | S::Decided | S::Signed | S::Filed, C::Change) => {
-                S::Draft
-            }
+            (S::Draft | S::OpinionsCollected | S::Decided, C::Change) => S::Draft,
+            // In force it stays in force; the change is a pending revision (S-2.4).
+            (S::Signed | S::Filed, C::Change) => self,
             (S::Signed | S::Filed, C::Expire) => S::Expired,
             (S::Signed | S::Filed, C::Terminate) => S::Terminated,
             (from, command) => return Err(AgreementError::InvalidTransition { from, command }),

@@ -45,8 +45,8 @@ status             | record_opinion     | decide             | sign             
 draft              | opinions_collected | !opinions_missing  | !not_decided       | !invalid_transition | !invalid_transition | draft              | !invalid_transition | !invalid_transition
 opinions_collected | opinions_collected | decided            | !not_decided       | !invalid_transition | !invalid_transition | draft              | !invalid_transition | !invalid_transition
 decided            | !invalid_transition | !invalid_transition | signed             | !invalid_transition | !invalid_transition | draft              | !invalid_transition | !invalid_transition
-signed             | !invalid_transition | !invalid_transition | !invalid_transition | filed              | signed             | draft              | expired            | terminated
-filed              | !invalid_transition | !invalid_transition | !invalid_transition | !invalid_transition | filed              | draft              | expired            | terminated
+signed             | !invalid_transition | !invalid_transition | !invalid_transition | filed              | signed             | signed             | expired            | terminated
+filed              | !invalid_transition | !invalid_transition | !invalid_transition | !invalid_transition | filed              | filed              | expired            | terminated
 expired            | !invalid_transition | !invalid_transition | !invalid_transition | !invalid_transition | !invalid_transition | !invalid_transition | !invalid_transition | !invalid_transition
 terminated         | !invalid_transition | !invalid_transition | !invalid_transition | !invalid_transition | !invalid_transition | !invalid_transition | !invalid_transition | !invalid_transition
 ";
@@ -249,43 +249,130 @@ fn renewal_window_is_the_last_three_months() {
     let cal = WorkingDayCalendar::official().unwrap();
     let mut a = decided(d(2026, 1, 1), d(2026, 12, 31));
     a.sign(d(2026, 1, 21), d(2026, 1, 21), &[], &cal).unwrap();
-    let e = a.check_renewal(d(2026, 8, 31), None).unwrap_err();
+    let e = a.check_renewal(d(2026, 8, 31), None, None).unwrap_err();
     assert_eq!(e.code(), "agreement.renewal_too_early");
     assert!(e.message_zh().contains("（S-2.2b）"));
-    assert!(a.check_renewal(d(2026, 9, 30), None).is_err());
-    a.check_renewal(d(2026, 10, 1), None).unwrap();
-    a.check_renewal(d(2026, 12, 31), None).unwrap();
+    assert!(a.check_renewal(d(2026, 9, 30), None, None).is_err());
+    a.check_renewal(d(2026, 10, 1), None, None).unwrap();
+    a.check_renewal(d(2026, 12, 31), None, None).unwrap();
     assert_eq!(
-        a.check_renewal(d(2027, 1, 1), None).unwrap_err().code(),
+        a.check_renewal(d(2027, 1, 1), None, None)
+            .unwrap_err()
+            .code(),
         "agreement.renewal_too_late"
     );
     assert_eq!(
-        a.check_renewal(d(2026, 11, 1), Some("r"))
+        a.check_renewal(d(2026, 11, 1), Some("r"), None)
             .unwrap_err()
             .code(),
         "agreement.renewal_exists"
     );
+    // S-7.2-3: a 不合格 evaluation not rectified by its deadline refuses renewal.
+    let e = a
+        .check_renewal(d(2026, 11, 1), None, Some(("ev", d(2026, 10, 15))))
+        .unwrap_err();
+    assert_eq!(e.code(), "agreement.evaluation_not_rectified");
+    assert!(e.message_zh().contains("（S-7.2-3）"), "{}", e.message_zh());
+    assert!(!e.is_input_error());
 }
 
 #[test]
-fn a_change_after_signing_is_a_new_revision() {
-    let cal = WorkingDayCalendar::official().unwrap();
+fn a_change_before_signing_is_a_new_revision() {
     let mut a = decided(d(2026, 1, 1), d(2026, 12, 31));
-    a.sign(d(2026, 1, 21), d(2026, 1, 21), &[], &cal).unwrap();
     let mut new = a.clauses.to_input();
     new.cost_revenue_and_distribution = "新的收益分配方案".into();
     let change = a.change(AgreementClauses::parse(&new).unwrap()).unwrap();
     assert_eq!(change.changed, vec!["cost_revenue_and_distribution"]);
-    assert!(change.major && change.new_revision);
+    assert!(change.major && change.new_revision && !change.pending);
     assert_eq!(a.status, AgreementStatus::Draft);
     assert_eq!(a.revision, 2);
-    assert_eq!(a.signed_on, None);
+    assert_eq!(a.decided_on, None);
     // A draft edited stays the same revision.
     let mut minor = a.clauses.to_input();
     minor.other = "补充约定".into();
     let change = a.change(AgreementClauses::parse(&minor).unwrap()).unwrap();
     assert!(!change.major && !change.new_revision);
     assert_eq!(a.revision, 2);
+}
+
+#[test]
+fn a_change_after_signing_keeps_the_signed_revision_in_force() {
+    // S-2.4: the changed revision is approved again while revision 1
+    // stays in force; it replaces revision 1 only when signed itself.
+    let cal = WorkingDayCalendar::official().unwrap();
+    let mut a = decided(d(2026, 1, 1), d(2028, 12, 31));
+    a.sign(d(2026, 1, 21), d(2026, 1, 21), &[], &cal).unwrap();
+    a.file(d(2026, 1, 30), d(2026, 1, 30)).unwrap();
+    let original = a.clauses.clone();
+    let mut new = a.clauses.to_input();
+    new.cost_revenue_and_distribution = "新的收益分配方案".into();
+    let change = a.change(AgreementClauses::parse(&new).unwrap()).unwrap();
+    assert!(change.major && change.new_revision && change.pending);
+    assert_eq!(a.status, AgreementStatus::Filed);
+    assert!(a.status.is_active());
+    assert_eq!(a.revision, 1);
+    assert_eq!(a.clauses, original);
+    assert_eq!(a.signed_on, Some(d(2026, 1, 21)));
+    let pending = a.pending.clone().unwrap();
+    assert_eq!(
+        (pending.status, pending.revision),
+        (AgreementStatus::Draft, 2)
+    );
+    // Signing the pending draft is refused until it is decided.
+    assert_eq!(
+        a.sign(d(2026, 3, 2), d(2026, 3, 2), &[], &cal)
+            .unwrap_err()
+            .code(),
+        "agreement.not_decided"
+    );
+    a.record_opinion(OrgKind::DataBureau, d(2026, 3, 2), d(2026, 3, 2))
+        .unwrap();
+    a.decide(d(2026, 3, 3), d(2026, 3, 3)).unwrap();
+    assert_eq!(a.decided_on, Some(d(2026, 1, 20)), "in force: unchanged");
+    // Changed again after the decision: a new pending revision (3).
+    new.other = "补充约定".into();
+    let change = a.change(AgreementClauses::parse(&new).unwrap()).unwrap();
+    assert!(change.new_revision);
+    assert_eq!(change.superseded_pending.unwrap().revision, 2);
+    assert_eq!(a.pending.as_ref().unwrap().revision, 3);
+    a.record_opinion(OrgKind::DataBureau, d(2026, 3, 4), d(2026, 3, 4))
+        .unwrap();
+    a.decide(d(2026, 3, 4), d(2026, 3, 4)).unwrap();
+    // Signed on Thursday 2026-03-05: it replaces revision 1 and is filed again.
+    a.sign(d(2026, 3, 5), d(2026, 3, 5), &[], &cal).unwrap();
+    assert_eq!(a.status, AgreementStatus::Signed);
+    assert_eq!(a.revision, 3);
+    assert_eq!(a.pending, None);
+    assert_eq!(a.clauses.text(13), Some("补充约定"));
+    assert_eq!(a.decided_on, Some(d(2026, 3, 4)));
+    assert_eq!(a.filing_due_on, Some(d(2026, 3, 19)));
+    assert_eq!(a.filed_on, None);
+    // Without a pending revision, opinions and signing are refused in force.
+    assert_eq!(
+        a.record_opinion(OrgKind::DataBureau, d(2026, 3, 5), d(2026, 3, 5))
+            .unwrap_err()
+            .code(),
+        "agreement.invalid_transition"
+    );
+}
+
+#[test]
+fn the_term_cannot_change_after_signing() {
+    // S-2.2b: a different term is a renewal, not a change.
+    let cal = WorkingDayCalendar::official().unwrap();
+    let mut a = decided(d(2026, 1, 1), d(2026, 12, 31));
+    a.sign(d(2026, 1, 21), d(2026, 1, 21), &[], &cal).unwrap();
+    let e = a
+        .change(clauses(d(2026, 1, 1), d(2027, 12, 31)))
+        .unwrap_err();
+    assert_eq!(e.code(), "agreement.term_change_after_signing");
+    assert!(e.message_zh().contains("（S-2.2b）"), "{}", e.message_zh());
+    assert_eq!(a.pending, None);
+    // Before signing the term may still change.
+    let mut draft = decided(d(2026, 1, 1), d(2026, 12, 31));
+    draft
+        .change(clauses(d(2026, 1, 1), d(2027, 12, 31)))
+        .unwrap();
 }
 
 #[test]

@@ -22,6 +22,9 @@ crate::on_both_backends!(
     operator_user_cannot_draft,
     filing_deadline_counts_working_days_across_the_2026_spring_festival,
     concurrent_decisions_have_one_winner,
+    a_change_in_force_keeps_the_signed_revision_until_the_new_one_is_signed,
+    the_term_cannot_change_after_signing,
+    expiry_after_the_term_by_the_agency_and_by_the_daily_job,
 );
 
 /// The parties of an agreement, logged in.
@@ -195,7 +198,7 @@ async fn agreement_happy_path_with_change_and_history(t: TestApp) {
     assert_eq!(r.json().as_array().unwrap().len(), 1);
 
     // A major change (revenue distribution, S-2.4) of the filed agreement:
-    // back to draft as revision 2; revision 1 is kept.
+    // revision 1 stays in force, revision 2 is pending approval.
     let mut new = clauses("2026-02-01", "2029-01-31");
     new["cost_revenue_and_distribution"] = json!("收益分配比例调整为政府 40%、运营机构 60%");
     let r = t
@@ -207,14 +210,12 @@ async fn agreement_happy_path_with_change_and_history(t: TestApp) {
         .await;
     r.expect(200);
     let v = r.json();
-    assert_eq!(v["status"], "draft");
-    assert_eq!(v["revision"], 2);
-    assert_eq!(v["signed_on"], Value::Null);
-    let revisions = v["revisions"].as_array().unwrap();
-    assert_eq!(revisions.len(), 1);
-    assert_eq!(revisions[0]["revision"], 1);
-    assert_eq!(revisions[0]["status"], "filed");
-    assert_eq!(revisions[0]["signed_on"], "2026-02-13");
+    assert_eq!(v["status"], "filed");
+    assert_eq!(v["revision"], 1);
+    assert_eq!(v["signed_on"], "2026-02-13");
+    assert_eq!(v["pending_revision"]["revision"], 2);
+    assert_eq!(v["pending_revision"]["status"], "draft");
+    assert!(v["revisions"].as_array().unwrap().is_empty());
 
     // The revision is approved again: the opinion of revision 1 does not count.
     decide(&t, &p.approver, &id)
@@ -528,5 +529,188 @@ async fn concurrent_decisions_have_one_winner(t: TestApp) {
         )
         .await;
     assert_eq!(r.json()["version"], 3);
+    t.assert_audit_log_verifies().await;
+}
+
+async fn change(t: &TestApp, p: &Parties, id: &str, c: &Value) -> crate::support::Resp {
+    t.post(
+        &format!("/api/v1/agreements/{id}/change"),
+        Auth::Cookie(&p.drafter),
+        &json!({ "clauses": c }),
+    )
+    .await
+}
+
+async fn a_change_in_force_keeps_the_signed_revision_until_the_new_one_is_signed(t: TestApp) {
+    // S-2.4 with the authorization kept in force (S-2.1): the changed
+    // revision is approved and signed again; meanwhile revision 1 governs
+    // and no other agreement can be signed.
+    let p = parties(&t).await;
+    let id = signed(&t, &p, "2026-02-01", "2029-01-31", "2026-02-13").await;
+    let mut new = clauses("2026-02-01", "2029-01-31");
+    new["cost_revenue_and_distribution"] = json!("收益分配比例调整为政府 40%、运营机构 60%");
+    let v = change(&t, &p, &id, &new).await.expect(200).json();
+    assert_eq!(v["status"], "signed");
+    assert_eq!(v["revision"], 1);
+    assert_eq!(v["pending_revision"]["revision"], 2);
+    assert_ne!(
+        v["clauses"]["cost_revenue_and_distribution"],
+        new["cost_revenue_and_distribution"]
+    );
+
+    // Another agreement still cannot be signed (S-2.1).
+    let other = draft(&t, &p, "2026-03-01", "2027-02-28").await;
+    opinion(&t, &p, &other).await;
+    decide(&t, &p.approver, &other).await.expect(200);
+    sign(&t, &p, &other, "2026-03-02")
+        .await
+        .error(409, "agreement.another_active");
+
+    // The pending revision needs its own opinion and decision.
+    sign(&t, &p, &id, "2026-03-02")
+        .await
+        .error(409, "agreement.not_decided");
+    decide(&t, &p.approver, &id)
+        .await
+        .error(409, "agreement.opinions_missing");
+    let v = opinion(&t, &p, &id).await;
+    assert_eq!(v["pending_revision"]["status"], "opinions_collected");
+    assert_eq!(v["status"], "signed");
+    let o = v["opinions"].as_array().unwrap();
+    assert_eq!(o.last().unwrap()["revision"], 2);
+    // The author of the pending revision cannot decide it.
+    let admin = t.login(&t.admin).await;
+    let both = t
+        .user_session(
+            &admin,
+            &p.agency_org,
+            "ia.both",
+            &["case_officer", "approver"],
+        )
+        .await;
+    let mut again = new.clone();
+    again["other"] = json!("补充约定：季度报告");
+    t.post(
+        &format!("/api/v1/agreements/{id}/change"),
+        Auth::Cookie(&both),
+        &json!({ "clauses": again }),
+    )
+    .await
+    .expect(200);
+    opinion(&t, &p, &id).await;
+    decide(&t, &both, &id).await.error(403, "forbidden");
+    let v = decide(&t, &p.approver, &id).await.expect(200).json();
+    assert_eq!(v["pending_revision"]["status"], "decided");
+    assert_eq!(
+        v["decided_by"], p.approver.user_id,
+        "in force: revision 1's decision"
+    );
+
+    // Revision 2 had an opinion when changed again, so the signed text is
+    // revision 3; it replaces revision 1 and is filed again (S-3.3.3b).
+    let v = sign(&t, &p, &id, "2026-03-02").await.expect(200).json();
+    assert_eq!(v["status"], "signed");
+    assert_eq!(v["revision"], 3);
+    assert_eq!(v["clauses"]["other"], "补充约定：季度报告");
+    assert_eq!(v["signed_on"], "2026-03-02");
+    assert_eq!(v["filing_due_on"], "2026-03-16");
+    assert!(v.get("pending_revision").is_none() || v["pending_revision"].is_null());
+    let revisions = v["revisions"].as_array().unwrap();
+    assert_eq!(revisions.len(), 2);
+    assert_eq!(revisions[0]["revision"], 1);
+    assert_eq!(revisions[0]["status"], "signed");
+    assert_eq!(revisions[1]["revision"], 2);
+    assert_eq!(revisions[1]["status"], "opinions_collected");
+    assert_eq!(revisions[1]["signed_on"], Value::Null);
+    let signed_recs = t.audit_of("agreement.signed").await;
+    assert_eq!(
+        signed_recs.last().unwrap().payload["details"]["replaced_revision"],
+        1
+    );
+    let changed = t.audit_of("agreement.changed").await;
+    assert_eq!(changed[0].payload["details"]["pending"], true);
+    t.assert_audit_log_verifies().await;
+}
+
+async fn the_term_cannot_change_after_signing(t: TestApp) {
+    let p = parties(&t).await;
+    let id = signed(&t, &p, "2026-02-01", "2027-01-31", "2026-02-13").await;
+    let v = change(&t, &p, &id, &clauses("2026-02-01", "2028-01-31"))
+        .await
+        .error(409, "agreement.term_change_after_signing");
+    assert!(v["message"].as_str().unwrap().contains("（S-2.2b）"), "{v}");
+    let r = t
+        .get(
+            &format!("/api/v1/agreements/{id}"),
+            Auth::Cookie(&p.drafter),
+        )
+        .await;
+    let v = r.json();
+    assert_eq!(v["term_end"], "2027-01-31");
+    assert!(v["pending_revision"].is_null());
+    assert!(t.audit_of("agreement.changed").await.is_empty());
+    // Before signing the term may still change.
+    let d = draft(&t, &p, "2027-02-01", "2028-01-31").await;
+    change(&t, &p, &d, &clauses("2027-02-01", "2029-01-31"))
+        .await
+        .expect(200);
+    t.assert_audit_log_verifies().await;
+}
+
+async fn expiry_after_the_term_by_the_agency_and_by_the_daily_job(t: TestApp) {
+    let p = parties(&t).await;
+    // Ends 2026-07-02.
+    let id = signed(&t, &p, "2025-07-03", "2026-07-02", "2026-02-13").await;
+    let path = format!("/api/v1/agreements/{id}/expire");
+    let v = t
+        .post(&path, Auth::Cookie(&p.drafter), &json!({}))
+        .await
+        .error(409, "agreement.term_not_ended");
+    assert!(v["message"].as_str().unwrap().contains("（S-2.2a）"), "{v}");
+    // The operator cannot record an expiry.
+    t.post(&path, Auth::Cookie(&p.operator_user), &json!({}))
+        .await
+        .error(403, "forbidden");
+    // A second agreement ending 2026-06-30, created by the daily job's turn.
+    let second = {
+        let admin = t.login(&t.admin).await;
+        let r = t
+            .post(
+                "/api/v1/agreements",
+                Auth::Cookie(&admin),
+                &json!({ "operator_org_id": p.operator_org, "clauses": clauses("2025-07-01", "2026-06-30") }),
+            )
+            .await;
+        r.expect(201).json()["id"].as_str().unwrap().to_owned()
+    };
+    assert!(
+        gongshu_app::agreements::expire_lapsed(&t.app, date("2026-07-02"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the draft is not in force and the signed one has not lapsed"
+    );
+    t.advance(TimeDelta::days(125));
+    let admin = t.login(&t.admin).await;
+    let v = t
+        .post(&path, Auth::Cookie(&admin), &json!({}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(v["status"], "expired");
+    t.post(&path, Auth::Cookie(&admin), &json!({}))
+        .await
+        .error(409, "agreement.invalid_transition");
+    let recs = t.audit_of("agreement.expired").await;
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].payload["actor_user"], admin.user_id);
+    assert_eq!(recs[0].payload["details"]["term_end"], "2026-07-02");
+    let r = t
+        .get(
+            &format!("/api/v1/agreements/{second}"),
+            Auth::Cookie(&admin),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "draft");
     t.assert_audit_log_verifies().await;
 }
