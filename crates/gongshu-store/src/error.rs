@@ -124,6 +124,31 @@ const PG_UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
         "termination_destructions_pkey",
         "termination_destructions.termination_id, termination_destructions.dataset_id",
     ),
+    ("use_applications_pkey", "use_applications.id"),
+    (
+        "use_application_parties_pkey",
+        "use_application_parties.application_id, use_application_parties.party_org",
+    ),
+    (
+        "use_application_decisions_pkey",
+        "use_application_decisions.application_id, use_application_decisions.party_org",
+    ),
+    (
+        "use_application_products_pkey",
+        "use_application_products.application_id, use_application_products.product_id",
+    ),
+    (
+        "use_application_datasets_pkey",
+        "use_application_datasets.application_id, use_application_datasets.dataset_id",
+    ),
+    ("product_subscriptions_pkey", "product_subscriptions.id"),
+    (
+        "product_subscriptions_source_application_product_id_key",
+        "product_subscriptions.source_application, product_subscriptions.product_id",
+    ),
+    ("data_imports_pkey", "data_imports.id"),
+    ("pending_imports_pkey", "pending_imports.id"),
+    ("pending_imports_import_id_key", "pending_imports.import_id"),
 ];
 
 /// SQLite extended result code for a write on a stale WAL snapshot: another

@@ -88,5 +88,4 @@ pub use appeals::*;
 pub use evaluations::*;
 #[expect(unused_imports, reason = "filled by the selection workflow")]
 pub use selection::*;
-#[expect(unused_imports, reason = "filled by the use_applications workflow")]
 pub use use_applications::*;
