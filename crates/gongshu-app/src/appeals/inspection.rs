@@ -19,14 +19,15 @@ use gongshu_domain::inspection::{
 };
 use gongshu_domain::review::ReviewText;
 use gongshu_domain::{DomainError as _, OrgId, OrgKind, UserId};
-use gongshu_ledger::tiles::{TILE_WIDTH, bundle_path, parse_bundle, parse_tile, tile_path};
-use gongshu_ledger::{Ledger, NoteVerifier, leaf_hash, open_checkpoint};
 use gongshu_policy::{Action, Resource};
 use gongshu_store::{
     AuditFilter, FindingRow, InspectionRow, InspectionSampleRow, OrgFlagRow, StoreTx,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+use super::inspection_view::view;
+pub use super::inspection_view::{FindingView, FlagView, InspectionView, SampleView};
+use super::sample::{random_seed, verify_record};
 use super::{calendar, code, refused, supervises, text, today};
 use crate::error::{AppError, FieldError};
 use crate::{Actor, App, AuditEvent, new_id};
@@ -120,100 +121,6 @@ pub struct NewFlag {
     pub note: String,
 }
 
-/// A sampled record as shown.
-#[derive(Debug, Clone, Serialize)]
-pub struct SampleView {
-    /// Ledger index.
-    pub index: i64,
-    /// Action code.
-    pub action: String,
-    /// `verified` or `failed`.
-    pub result: String,
-    /// What was checked, or why it failed.
-    pub detail: String,
-}
-
-/// A finding as shown.
-#[derive(Debug, Clone, Serialize)]
-pub struct FindingView {
-    /// Id.
-    pub id: String,
-    /// Severity code.
-    pub severity: String,
-    /// Rule id.
-    pub rule: String,
-    /// Description.
-    pub description: String,
-    /// Rectification deadline.
-    pub due_on: NaiveDate,
-    /// `open` or `rectified`.
-    pub status: String,
-    /// Rectification recorded.
-    pub rectification: Option<String>,
-    /// By.
-    pub rectified_by: Option<String>,
-    /// When.
-    pub rectified_at: Option<DateTime<Utc>>,
-}
-
-/// A flag of prohibited behaviour as shown.
-#[derive(Debug, Clone, Serialize)]
-pub struct FlagView {
-    /// Id.
-    pub id: String,
-    /// Organisation flagged.
-    pub org_id: String,
-    /// Behaviour code.
-    pub behaviour: String,
-    /// Its rule id.
-    pub rule: String,
-    /// The finding.
-    pub finding_id: String,
-    /// Note.
-    pub note: String,
-    /// When.
-    pub flagged_at: DateTime<Utc>,
-}
-
-/// An inspection as shown.
-#[derive(Debug, Clone, Serialize)]
-pub struct InspectionView {
-    /// Id.
-    pub id: String,
-    /// Kind code.
-    pub kind: String,
-    /// Inspected organisation.
-    pub inspected_org: String,
-    /// Scope.
-    pub scope: String,
-    /// Seed of the sample (decimal).
-    pub sample_seed: Option<String>,
-    /// Size asked of the sample.
-    pub sample_size: Option<i64>,
-    /// Status code.
-    pub status: String,
-    /// Status in Chinese.
-    pub status_label: String,
-    /// Opening user.
-    pub opened_by: String,
-    /// When opened.
-    pub opened_at: DateTime<Utc>,
-    /// Conclusion.
-    pub conclusion: Option<String>,
-    /// When closed.
-    pub closed_at: Option<DateTime<Utc>>,
-    /// Sampled records with their verification.
-    pub samples: Vec<SampleView>,
-    /// Sampled records that failed verification.
-    pub samples_failed: usize,
-    /// Findings.
-    pub findings: Vec<FindingView>,
-    /// Flags of prohibited behaviour.
-    pub flags: Vec<FlagView>,
-    /// Version.
-    pub version: i64,
-}
-
 fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(e.to_string())
 }
@@ -225,73 +132,6 @@ fn resource(row: &InspectionRow, bureau_org: &str) -> Result<Resource, AppError>
         submitted_by: UserId::parse(&row.opened_by).map_err(internal)?,
         parties: vec![OrgId::parse(&row.inspected_org).map_err(internal)?],
     })
-}
-
-/// Verifies one audit record: a receipt from the ledger checked with the
-/// ledger's public key, then the published level-0 hash tile and entry
-/// bundle compared with the receipt's entry (when published).
-fn verify_record(ledger: &Ledger, index: u64) -> (bool, String) {
-    let verifier = match NoteVerifier::parse(&ledger.vkey()) {
-        Ok(v) => v,
-        Err(e) => return (false, format!("verifier key: {e}")),
-    };
-    let receipt = match ledger.receipt(index) {
-        Ok(r) => r,
-        Err(e) => return (false, format!("receipt: {e}")),
-    };
-    if let Err(e) = receipt.verify(&verifier, Some(ledger.origin())) {
-        return (false, format!("receipt does not verify: {e}"));
-    }
-    match check_published(ledger, &verifier, index, &receipt.entry) {
-        Ok(true) => (
-            true,
-            "receipt verified; published tile and bundle agree".to_owned(),
-        ),
-        Ok(false) => (true, "receipt verified; not yet published".to_owned()),
-        Err(e) => (false, e),
-    }
-}
-
-fn check_published(
-    ledger: &Ledger,
-    verifier: &NoteVerifier,
-    index: u64,
-    entry: &[u8],
-) -> Result<bool, String> {
-    let dir = ledger.log_dir();
-    let Ok(text) = std::fs::read_to_string(dir.join("checkpoint")) else {
-        return Ok(false);
-    };
-    let cp = open_checkpoint(&text, verifier, Some(ledger.origin()))
-        .map_err(|e| format!("published checkpoint: {e}"))?;
-    if index >= cp.size {
-        return Ok(false);
-    }
-    let n = index / TILE_WIDTH;
-    let width = (cp.size - n * TILE_WIDTH).min(TILE_WIDTH);
-    let pos = usize::try_from(index % TILE_WIDTH).map_err(|e| e.to_string())?;
-    let tile = tile_path(0, n, width);
-    let bytes = std::fs::read(dir.join(&tile)).map_err(|e| format!("{tile}: {e}"))?;
-    let hashes = parse_tile(&bytes, width).map_err(|e| format!("{tile}: {e}"))?;
-    if hashes.get(pos) != Some(&leaf_hash(entry)) {
-        return Err(format!(
-            "published tile {tile} disagrees with the record's leaf hash"
-        ));
-    }
-    let bundle = bundle_path(n, width);
-    if let Ok(bytes) = std::fs::read(dir.join(&bundle)) {
-        let entries = parse_bundle(&bytes).map_err(|e| format!("{bundle}: {e}"))?;
-        if entries.get(pos).copied() != Some(entry) {
-            return Err(format!("entry bundle {bundle} disagrees with the record"));
-        }
-    }
-    Ok(true)
-}
-
-fn random_seed() -> Result<u64, AppError> {
-    let mut b = [0u8; 8];
-    getrandom::fill(&mut b).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(u64::from_le_bytes(b))
 }
 
 /// Opens an inspection (开展监督检查); for a random one, draws and
@@ -898,77 +738,6 @@ pub async fn flag_behaviour(
         },
     )
     .await
-}
-
-async fn view(tx: &mut StoreTx, r: InspectionRow) -> Result<InspectionView, AppError> {
-    let samples: Vec<SampleView> = tx
-        .list_inspection_samples(&r.id)
-        .await?
-        .into_iter()
-        .map(|s| SampleView {
-            index: s.ledger_index,
-            action: s.action_code,
-            result: s.result,
-            detail: s.detail,
-        })
-        .collect();
-    let findings = tx
-        .list_findings(&r.id)
-        .await?
-        .into_iter()
-        .map(|f| FindingView {
-            id: f.id,
-            severity: f.severity,
-            rule: f.rule_id,
-            description: f.description,
-            due_on: f.due_on,
-            status: f.status,
-            rectification: f.rectification,
-            rectified_by: f.rectified_by,
-            rectified_at: f.rectified_at,
-        })
-        .collect();
-    let flags = tx
-        .list_org_flags_of_inspection(&r.id)
-        .await?
-        .into_iter()
-        .map(|f| FlagView {
-            rule: f
-                .behaviour
-                .parse::<ProhibitedBehaviour>()
-                .map(|b| b.rule().to_owned())
-                .unwrap_or_default(),
-            id: f.id,
-            org_id: f.org_id,
-            behaviour: f.behaviour,
-            finding_id: f.finding_id,
-            note: f.note,
-            flagged_at: f.flagged_at,
-        })
-        .collect();
-    Ok(InspectionView {
-        status_label: r
-            .status
-            .parse::<InspectionStatus>()
-            .map(|s| s.label_zh().to_owned())
-            .unwrap_or_default(),
-        samples_failed: samples.iter().filter(|s| s.result == "failed").count(),
-        samples,
-        findings,
-        flags,
-        id: r.id,
-        kind: r.kind,
-        inspected_org: r.inspected_org,
-        scope: r.scope,
-        sample_seed: r.sample_seed,
-        sample_size: r.sample_size,
-        status: r.status,
-        opened_by: r.opened_by,
-        opened_at: r.opened_at,
-        conclusion: r.conclusion,
-        closed_at: r.closed_at,
-        version: r.version,
-    })
 }
 
 fn visible(actor: &Actor, r: &InspectionRow) -> bool {

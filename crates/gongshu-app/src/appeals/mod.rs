@@ -24,6 +24,8 @@ mod appeal;
 mod dispute;
 mod incident;
 mod inspection;
+mod inspection_view;
+mod sample;
 
 use chrono::NaiveDate;
 use gongshu_domain::deadline::Obligation;
