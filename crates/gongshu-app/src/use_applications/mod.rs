@@ -16,9 +16,8 @@
 //! `subscription.created`. Imports: see [`data_import`].
 
 mod data_import;
+mod input;
 mod support;
-
-use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use gongshu_domain::deadline::{Obligation, due_in_working_days};
@@ -26,7 +25,7 @@ use gongshu_domain::review::{ColumnName, ReviewText, Verdict};
 use gongshu_domain::use_application::{
     ADMISSION_RULE, RULE, SCOPE_RULE, UseApplicationError, UseKind, UseStatus, required_parties,
 };
-use gongshu_domain::{DatasetId, DomainError as _, OrgId, OrgKind, WorkingDayCalendar};
+use gongshu_domain::{DomainError as _, OrgKind, WorkingDayCalendar};
 use gongshu_policy::{Action, Resource};
 use gongshu_store::{
     DataGrantRow, ProductSubscriptionRow, StoreTx, UseApplicationDatasetRow,
@@ -42,7 +41,8 @@ pub use data_import::{
     DataImportView, NewDataImport, PendingImportView, create_data_import, decide_data_import,
     get_data_import, list_approved_imports, list_data_imports,
 };
-use support::{Follow, Loaded, actor_ids, deny, load, parse_date, use_error};
+use input::{Request, parse};
+use support::{Follow, Loaded, actor_ids, deny, load, use_error};
 
 /// Working days each party has to decide a data-use application: 10, the
 /// local practice for reviewing a data-use (用数) application
@@ -127,164 +127,6 @@ pub struct UseApplicationView {
     pub grants: Vec<GrantView>,
     /// Subscriptions created by the approval (products).
     pub subscriptions: Vec<SubscriptionView>,
-}
-
-enum Request {
-    Products(Vec<ReviewText>),
-    Sandbox(Vec<(DatasetId, OrgId, Vec<ColumnName>)>),
-}
-
-struct Parsed {
-    kind: UseKind,
-    scenario: ReviewText,
-    purpose: ReviewText,
-    valid_from: NaiveDate,
-    valid_until: NaiveDate,
-    request: Request,
-}
-
-fn parse(input: &NewUseApplication) -> Result<Parsed, AppError> {
-    let mut errors = Vec::new();
-    let text = crate::reviews::text;
-    let kind = input
-        .kind
-        .trim()
-        .parse::<UseKind>()
-        .map_err(|e| {
-            errors.push(FieldError::new(
-                "kind",
-                e.code(),
-                "申请类型须为 product_subscription 或 sandbox_access",
-            ))
-        })
-        .ok();
-    let scenario = text(&mut errors, "scenario", &input.scenario, ReviewText::SHORT);
-    let purpose = text(&mut errors, "purpose", &input.purpose, ReviewText::LONG);
-    let valid_from = parse_date(&mut errors, "valid_from", &input.valid_from);
-    let valid_until = parse_date(&mut errors, "valid_until", &input.valid_until);
-    if let (Some(f), Some(u)) = (valid_from, valid_until)
-        && f > u
-    {
-        errors.push(FieldError::new(
-            "valid_until",
-            "use_application.validity_reversed",
-            "有效期截止日不能早于起始日",
-        ));
-    }
-    let request = match kind {
-        Some(UseKind::ProductSubscription) => Some(Request::Products(parse_products(
-            &mut errors,
-            &input.products,
-        ))),
-        Some(UseKind::SandboxAccess) => Some(Request::Sandbox(parse_datasets(
-            &mut errors,
-            &input.datasets,
-        ))),
-        None => None,
-    };
-    match (kind, scenario, purpose, valid_from, valid_until, request) {
-        (
-            Some(kind),
-            Some(scenario),
-            Some(purpose),
-            Some(valid_from),
-            Some(valid_until),
-            Some(request),
-        ) if errors.is_empty() => Ok(Parsed {
-            kind,
-            scenario,
-            purpose,
-            valid_from,
-            valid_until,
-            request,
-        }),
-        _ => Err(AppError::Validation(errors)),
-    }
-}
-
-fn parse_products(errors: &mut Vec<FieldError>, raw: &[String]) -> Vec<ReviewText> {
-    if raw.is_empty() {
-        errors.push(FieldError::new(
-            "products",
-            "use_application.no_products",
-            format!("须列明申请使用的运营机构产品（{SCOPE_RULE}）"),
-        ));
-    }
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for (i, p) in raw.iter().enumerate() {
-        if let Some(p) =
-            crate::reviews::text(errors, &format!("products[{i}]"), p, ReviewText::SHORT)
-            && seen.insert(p.as_str().to_owned())
-        {
-            out.push(p);
-        }
-    }
-    out
-}
-
-fn parse_datasets(
-    errors: &mut Vec<FieldError>,
-    raw: &[DatasetRequest],
-) -> Vec<(DatasetId, OrgId, Vec<ColumnName>)> {
-    if raw.is_empty() {
-        errors.push(FieldError::new(
-            "datasets",
-            "use_application.no_datasets",
-            format!("须至少申请一个数据集（{SCOPE_RULE}）"),
-        ));
-    }
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for (i, d) in raw.iter().enumerate() {
-        let field = |name: &str| format!("datasets[{i}].{name}");
-        let dataset = DatasetId::parse(d.dataset_id.trim())
-            .map_err(|e| {
-                errors.push(FieldError::new(
-                    &field("dataset_id"),
-                    e.code(),
-                    e.message_zh(),
-                ))
-            })
-            .ok();
-        if let Some(id) = dataset
-            && !seen.insert(id)
-        {
-            errors.push(FieldError::new(
-                &field("dataset_id"),
-                "use_application.duplicate_dataset",
-                "同一数据集只能申请一次",
-            ));
-        }
-        let provider = OrgId::parse(d.provider_org.trim())
-            .map_err(|e| {
-                errors.push(FieldError::new(
-                    &field("provider_org"),
-                    e.code(),
-                    e.message_zh(),
-                ))
-            })
-            .ok();
-        if d.columns.is_empty() {
-            errors.push(FieldError::new(
-                &field("columns"),
-                "use_application.no_columns",
-                format!("须列明申请的字段（最小必要，{SCOPE_RULE}）"),
-            ));
-        }
-        let mut columns: Vec<ColumnName> = Vec::new();
-        for c in &d.columns {
-            match ColumnName::parse(c) {
-                Ok(c) if !columns.contains(&c) => columns.push(c),
-                Ok(_) => {}
-                Err(e) => errors.push(FieldError::new(&field("columns"), e.code(), e.message_zh())),
-            }
-        }
-        if let (Some(dataset), Some(provider)) = (dataset, provider) {
-            out.push((dataset, provider, columns));
-        }
-    }
-    out
 }
 
 /// Submits a data-use application (提交数据使用申请). Only a participant
