@@ -86,6 +86,5 @@ pub(crate) fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 pub use appeals::*;
 pub use evaluations::*;
-#[expect(unused_imports, reason = "filled by the selection workflow")]
 pub use selection::*;
 pub use use_applications::*;
