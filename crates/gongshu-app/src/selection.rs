@@ -34,6 +34,7 @@
 //! announced publicly (S-3.3.1) and the scenarios are the county's plan.
 
 mod operator;
+mod operator_views;
 mod scenarios;
 
 use chrono::NaiveDate;
