@@ -1,6 +1,6 @@
 //! Use cases of 数据使用申请与外部数据导入: data-use applications of admitted
 //! secondary-market participants (S-2.5b, S-3.3.2a, S-2.1; this module) and
-//! external data imports (S-6.2-3, S-3.3.4-3; [`data_import`]).
+//! external data imports (S-6.2-3, S-3.3.4-3; `data_import`).
 //!
 //! Order of every command: parse → load (read transaction) →
 //! `app.authorize` (Cedar: `workflow.submit` for the applicant,
@@ -13,7 +13,7 @@
 //! `use_application.decided` (every decision, with the grants or
 //! subscriptions it created); follow-ups `use_application.approved`,
 //! `use_application.rejected` (with `appealable: true`), `grant.created`,
-//! `subscription.created`. Imports: see [`data_import`].
+//! `subscription.created`. Imports: see `data_import`.
 
 mod data_import;
 mod input;

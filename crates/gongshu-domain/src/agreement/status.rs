@@ -71,7 +71,7 @@ impl AgreementStatus {
 
     /// The status after `command`, or why the command is refused in this
     /// status. Data-dependent checks (dates, windows, the single active
-    /// agreement) are made by [`Agreement`]'s methods on top of this.
+    /// agreement) are made by [`Agreement`](super::Agreement)'s methods on top of this.
     pub fn apply(self, command: AgreementCommand) -> Result<Self, AgreementError> {
         use AgreementCommand as C;
         use AgreementStatus as S;
