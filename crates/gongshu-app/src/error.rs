@@ -107,7 +107,17 @@ impl AppError {
             Self::Unauthenticated(_) => {
                 "身份验证失败：用户名、密码或动态口令不正确，或会话已过期".into()
             }
-            Self::Forbidden { .. } => "无权执行此操作".into(),
+            // Every refusal names what refused it: the deciding policies, or
+            // the default deny when no policy permits the action.
+            Self::Forbidden { action, policy_ids } if policy_ids.is_empty() => {
+                format!("无权执行此操作（{action}：没有允许该操作的授权策略，默认拒绝）")
+            }
+            Self::Forbidden { action, policy_ids } => {
+                format!(
+                    "无权执行此操作（{action}：依据策略 {}）",
+                    policy_ids.join("、")
+                )
+            }
             Self::Locked => "连续登录失败次数过多，账户已临时锁定，请稍后再试".into(),
             Self::NotFound { .. } => "未找到相应记录".into(),
             Self::Conflict => "记录已被他人修改，请刷新后重试".into(),

@@ -410,7 +410,15 @@ async fn drafter_cannot_decide_own_draft(t: TestApp) {
     r.expect(201);
     let id = r.json()["id"].as_str().unwrap().to_owned();
     opinion(&t, &p, &id).await;
-    decide(&t, &both, &id).await.error(403, "forbidden");
+    let refusal = decide(&t, &both, &id).await.error(403, "forbidden");
+    // The refusal names the policy that refused it.
+    assert!(
+        refusal["message"]
+            .as_str()
+            .unwrap()
+            .contains("sod_no_self_approval"),
+        "{refusal}"
+    );
     let denied = t.audit_of("authz.denied").await;
     let last = denied.last().unwrap();
     assert_eq!(last.payload["actor_user"], both.user_id);
