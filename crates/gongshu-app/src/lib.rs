@@ -10,6 +10,7 @@ pub mod appeals;
 pub mod audit;
 pub mod audit_inspect;
 pub mod bootstrap;
+pub mod catalog;
 pub mod clock;
 pub mod crypto;
 pub mod error;

@@ -12,6 +12,8 @@
 pub mod agreement;
 pub mod appeal;
 pub mod calendar;
+pub mod catalog;
+pub mod classification;
 pub mod credit_code;
 pub mod data_import;
 pub mod deadline;

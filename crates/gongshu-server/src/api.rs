@@ -183,6 +183,7 @@ pub fn all_routes() -> Vec<RouteDoc> {
         crate::api_use_applications::ROUTES,
         crate::api_appeals::ROUTES,
         crate::api_evaluations::ROUTES,
+        crate::api_catalog::ROUTES,
     ]
     .concat()
 }
@@ -197,6 +198,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::api_use_applications::routes())
         .merge(crate::api_appeals::routes())
         .merge(crate::api_evaluations::routes())
+        .merge(crate::api_catalog::routes())
         .route("/api/v1/session", post(login).delete(logout))
         .route("/api/v1/me", get(me))
         .route("/api/v1/organisations", get(list_orgs).post(create_org))

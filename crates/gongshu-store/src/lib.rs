@@ -54,6 +54,7 @@ mod agreements;
 mod api_keys;
 mod appeals;
 mod audit_index;
+mod catalog;
 mod error;
 mod evaluations;
 mod organisations;
@@ -85,6 +86,8 @@ pub(crate) fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 pub use appeals::*;
+#[expect(unused_imports, reason = "filled by the catalog workflow")]
+pub use catalog::*;
 pub use evaluations::*;
 pub use selection::*;
 pub use use_applications::*;

@@ -15,6 +15,7 @@ mod support;
 mod agreements;
 mod api_keys;
 mod appeals;
+mod catalog;
 mod concurrency;
 mod csrf;
 mod evaluations;

@@ -1,0 +1,1 @@
+//! 数据资源目录与登记 (filled by the catalog workflow).

@@ -1,0 +1,1 @@
+//! 数据分类分级 (filled by the catalog workflow).
