@@ -298,7 +298,26 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let power_bill = "0193a5f0-0000-7000-8000-000000000001".to_owned();
     let enterprise_registry = "0193a5f0-0000-7000-8000-000000000002".to_owned();
 
-    println!("4. 授权运营协议：起草 → 征求意见 → 三重一大决策 → 签订 → 十个工作日内备案");
+    println!("4. 运营机构遴选与应用场景");
+    governance::select_operator(
+        &app,
+        &admin,
+        &ia_approver.actor,
+        &operator,
+        &credit_code("91130630MA0D7K301"),
+        today,
+    )
+    .await?;
+    governance::scenario(
+        &app,
+        &fin_regulator.actor,
+        &op_admin.actor,
+        &inspector.actor,
+        today,
+    )
+    .await?;
+
+    println!("5. 授权运营协议：起草 → 征求意见 → 三重一大决策 → 签订 → 十个工作日内备案");
     let draft = governance::draft_agreement(
         &app,
         &admin,
@@ -310,7 +329,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     governance::complete_agreement(&app, &admin, &ia_approver.actor, &regulator, &draft, today)
         .await?;
 
-    println!("5. 数据需求：运营机构与行业主管部门联合申请，实施机构、数据管理部门、数源单位审批");
+    println!("6. 数据需求：运营机构与行业主管部门联合申请，实施机构、数据管理部门、数源单位审批");
     let grants = governance::data_demand(
         &app,
         &op_admin.actor,
@@ -333,7 +352,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     .await?;
     println!("  · 另一项数据需求待审（出现在各审核方的待办中）：{pending}");
 
-    println!("6. 二级市场准入：四方联合审核，签署不转授权承诺后准入");
+    println!("7. 二级市场准入：四方联合审核，签署不转授权承诺后准入");
     governance::market_entry(
         &app,
         &bank_admin.actor,
@@ -359,7 +378,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         );
     }
 
-    println!("7. 二级市场主体签发接口密钥");
+    println!("8. 二级市场主体签发接口密钥");
     let key = gongshu_app::api_keys::issue_api_key(
         &app,
         &bank_admin.actor,
@@ -380,7 +399,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         key_actor.org_id
     );
 
-    println!("8. 越权尝试（均被拒绝并记入审计日志）");
+    println!("9. 越权尝试（均被拒绝并记入审计日志）");
     for (who, what, result) in [
         (
             "二级市场主体管理员",
@@ -439,7 +458,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         }
     }
 
-    println!("9. 数据管理部门检查审计日志");
+    println!("10. 数据管理部门检查审计日志");
     let records = gongshu_app::audit_inspect::list(&app, &inspector.actor, &Default::default())
         .await
         .map_err(e)?;
@@ -480,7 +499,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         ok.index, ok.size
     );
 
-    println!("10. 离线校验整个审计日志");
+    println!("11. 离线校验整个审计日志");
     let ledger = Arc::clone(app.ledger());
     tokio::task::spawn_blocking(move || ledger.sync())
         .await

@@ -264,3 +264,137 @@ pub async fn market_entry(
     println!("  · 已准入并签署不转授权承诺");
     Ok(())
 }
+
+/// Operator selection: opened by the agency, 14 items assessed, decided by
+/// another approver; it then stays in its publicity period.
+pub async fn select_operator(
+    app: &App,
+    opener: &Actor,
+    approver: &Actor,
+    operator: &str,
+    credit_code: &str,
+    today: NaiveDate,
+) -> Result<(), String> {
+    use gongshu_app::selection::{AssessmentInput, CandidateInput, NewSelection};
+    use gongshu_domain::selection::{ItemInput, QualificationItem};
+    let v = gongshu_app::selection::open_selection(
+        app,
+        opener,
+        &NewSelection {
+            title: text("涞源县公共数据资源授权运营机构遴选"),
+            method: text("selection"),
+        },
+    )
+    .await
+    .map_err(e)?;
+    let v = gongshu_app::selection::register_candidate(
+        app,
+        opener,
+        &v.id,
+        &CandidateInput {
+            org_id: operator.to_owned(),
+            credit_code: credit_code.to_owned(),
+        },
+    )
+    .await
+    .map_err(e)?;
+    let candidate = v
+        .candidates
+        .first()
+        .map(|c| c.id.clone())
+        .ok_or("没有候选机构")?;
+    let items = QualificationItem::ALL
+        .iter()
+        .map(|i| ItemInput {
+            item: i.as_str().to_owned(),
+            met: true,
+            evidence_ref: Some(format!("遴选材料-{}", i.as_str())),
+        })
+        .collect();
+    gongshu_app::selection::record_assessment(
+        app,
+        opener,
+        &v.id,
+        &candidate,
+        &AssessmentInput { items },
+    )
+    .await
+    .map_err(e)?;
+    let decided = gongshu_app::selection::decide(
+        app,
+        approver,
+        &v.id,
+        &gongshu_app::selection::DecisionInput {
+            candidate_id: candidate,
+            decided_on: today,
+        },
+    )
+    .await
+    .map_err(e)?;
+    println!(
+        "  · 14 项资格条件全部满足，已确定运营机构；公示期至 {}",
+        decided.publicity_ends_on.map_or_else(
+            || "（节假日安排未发布，待定）".to_owned(),
+            |d| d.to_string()
+        )
+    );
+    Ok(())
+}
+
+/// A scenario planned by the sector regulator, the operator's plan reviewed
+/// in writing and filed with the data bureau.
+pub async fn scenario(
+    app: &App,
+    regulator: &Actor,
+    operator: &Actor,
+    bureau: &Actor,
+    today: NaiveDate,
+) -> Result<String, String> {
+    use gongshu_app::selection::{NewScenario, PlanInput, ReviewInput, ScenarioFilingInput};
+    let s = gongshu_app::selection::plan_scenario(
+        app,
+        regulator,
+        &NewScenario {
+            name: text("小微企业信用评价"),
+            description: text("以水电气缴费等公共数据评价小微企业信用，服务普惠金融"),
+            priority: text("high"),
+        },
+    )
+    .await
+    .map_err(e)?;
+    gongshu_app::selection::submit_plan(
+        app,
+        operator,
+        &s.id,
+        &PlanInput {
+            data_need: text("供电公司电费缴纳记录（按月、按企业），仅统一社会信用代码、账期、是否按时缴费、欠费金额"),
+            compliance_measures: text("原始数据不出域；仅输出评分区间；结果经出域审核"),
+        },
+    )
+    .await
+    .map_err(e)?;
+    gongshu_app::selection::review_plan(
+        app,
+        regulator,
+        &s.id,
+        &ReviewInput {
+            verdict: text("approve"),
+            comments: Some(text("数据需求符合最小必要原则，同意。")),
+        },
+    )
+    .await
+    .map_err(e)?;
+    gongshu_app::selection::file_scenario(
+        app,
+        bureau,
+        &s.id,
+        &ScenarioFilingInput {
+            filed_on: today,
+            filing_ref: text("涞数场景备〔2026〕7号"),
+        },
+    )
+    .await
+    .map_err(e)?;
+    println!("  · 场景“小微企业信用评价”：行业主管部门规划、书面审核，已向数据管理部门备案");
+    Ok(s.id)
+}
