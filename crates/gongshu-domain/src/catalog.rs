@@ -1,1 +1,0 @@
-//! 数据资源目录与登记 (filled by the catalog workflow).
