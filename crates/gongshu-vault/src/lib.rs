@@ -1,3 +1,123 @@
 //! gongshu-vault: the trusted space's storage (可信数据空间存储): datasets as
 //! encrypted, versioned files with a key hierarchy and crypto-shredding.
+//!
+//! Layout of a vault directory:
+//!
+//! ```text
+//! master.key                 key-encryption key, 0600 (never logged, never in data backups)
+//! master.check               detects a wrong master key at open
+//! keys/<dataset>.keys.json   wrapped per-version DEKs (the crypto-shredding target)
+//! data/<dataset>/v<N>.parquet      Parquet with modular encryption under the version's DEK
+//! data/<dataset>/v<N>.profile.enc  quality profile, AES-256-GCM under the same DEK
+//! data/<dataset>/v<N>.meta.json    version metadata; its presence commits the version
+//! data/<dataset>/DESTROYED.json    the destruction certificate, after crypto-shredding
+//! ```
+//!
+//! [`Vault::read_batches`] is the **only** read path to a dataset's rows: it
+//! is the choke point the sandbox goes through, so every column-class and
+//! egress rule can be enforced above it.
 #![warn(missing_docs)]
+
+mod dataset;
+mod error;
+mod fsutil;
+mod ingest;
+mod keys;
+mod quality;
+mod schema;
+mod shred;
+
+pub use dataset::{Batches, VersionInfo};
+pub use error::VaultError;
+pub use keys::{FileMasterKey, KeyEncryptionKey};
+pub use quality::{
+    ColumnProfile, Extreme, QualityProfile, Ratio, Validator, Validators, gb11643_valid,
+};
+pub use schema::{ColumnDef, ColumnType, DatasetSchema};
+pub use shred::{DestroyedVersion, DestructionCertificate};
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// A vault: one directory holding keys and encrypted datasets.
+#[derive(Debug)]
+pub struct Vault {
+    dir: PathBuf,
+    kek: Box<dyn KeyEncryptionKey>,
+    locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+fn dir_non_empty(dir: &Path) -> Result<bool, VaultError> {
+    match fs::read_dir(dir) {
+        Ok(mut it) => Ok(it.next().is_some()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(VaultError::io(dir, e)),
+    }
+}
+
+/// Checks a dataset id: 1..=128 of ASCII letters, digits, `-`, `_`, `.`, not starting with `.`.
+fn check_id(id: &str) -> Result<(), VaultError> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && !id.starts_with('.')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(VaultError::InvalidDatasetId(id.to_owned()))
+    }
+}
+
+impl Vault {
+    /// Opens (or creates) the vault in `dir` with the default key file
+    /// `dir/master.key`. A new master key is created only for an empty
+    /// vault; a missing or wrong key over existing data is refused.
+    ///
+    /// # Errors
+    /// [`VaultError::MasterKeyMissing`], [`VaultError::MasterKeyInvalid`], I/O.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self, VaultError> {
+        let dir = dir.as_ref().to_path_buf();
+        fs::create_dir_all(&dir).map_err(|e| VaultError::io(&dir, e))?;
+        let has_content = dir_non_empty(&dir.join("keys"))? || dir_non_empty(&dir.join("data"))?;
+        let kek = FileMasterKey::load_or_create(&dir, has_content)?;
+        Self::open_with_kek(dir, Box::new(kek))
+    }
+
+    /// Opens the vault in `dir` with another key-encryption key (a KMS or HSM).
+    ///
+    /// # Errors
+    /// I/O when the directories cannot be created.
+    pub fn open_with_kek(
+        dir: impl AsRef<Path>,
+        kek: Box<dyn KeyEncryptionKey>,
+    ) -> Result<Self, VaultError> {
+        let dir = dir.as_ref().to_path_buf();
+        for sub in ["keys", "data"] {
+            let p = dir.join(sub);
+            fs::create_dir_all(&p).map_err(|e| VaultError::io(&p, e))?;
+        }
+        Ok(Self {
+            dir,
+            kek,
+            locks: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn keys_dir(&self) -> PathBuf {
+        self.dir.join("keys")
+    }
+
+    fn dataset_dir(&self, id: &str) -> PathBuf {
+        self.dir.join("data").join(id)
+    }
+
+    /// The per-dataset lock serialising ingestion and destruction of one dataset.
+    fn lock(&self, id: &str) -> Arc<Mutex<()>> {
+        let mut map = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+        map.entry(id.to_owned()).or_default().clone()
+    }
+}
