@@ -162,6 +162,11 @@ const PG_UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
     ("data_imports_pkey", "data_imports.id"),
     ("pending_imports_pkey", "pending_imports.id"),
     ("pending_imports_import_id_key", "pending_imports.import_id"),
+    ("catalog_resources_pkey", "catalog_resources.id"),
+    (
+        "catalog_resources_certificate_no_key",
+        "catalog_resources.certificate_no",
+    ),
 ];
 
 /// SQLite extended result code for a write on a stale WAL snapshot: another

@@ -86,7 +86,6 @@ pub(crate) fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 pub use appeals::*;
-#[expect(unused_imports, reason = "filled by the catalog workflow")]
 pub use catalog::*;
 pub use evaluations::*;
 pub use selection::*;
