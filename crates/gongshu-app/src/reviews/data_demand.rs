@@ -623,6 +623,14 @@ pub async fn list_grants(app: &App, actor: &Actor, org: &str) -> Result<Vec<Gran
             OrgKind::ImplementingAgency | OrgKind::DataBureau
         );
     if !allowed {
+        // Refusals are audited like every policy denial.
+        app.record(
+            AuditEvent::new("authz.denied")
+                .actor(&actor.user_id, &actor.org_id, actor.role_codes())
+                .outcome("denied")
+                .details(serde_json::json!({ "action": "grant.read", "org": org })),
+        )
+        .await?;
         return Err(AppError::Forbidden {
             action: "grant.read".into(),
             policy_ids: Vec::new(),
