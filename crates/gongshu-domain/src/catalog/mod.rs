@@ -2,7 +2,7 @@
 //! fields of REQUIREMENTS.md Part B §6.1 (and the 政务数据目录 fields of
 //! `[共享]` Art. 13-15), their column classification (§7, see
 //! [`crate::classification`]) and the registration (登记) state machine of
-//! §4.6 with the time limits of §3.1 N3-N9 ([`registration`]).
+//! §4.6 with the time limits of §3.1 N3-N9 (`registration`).
 //!
 //! Parsing checks every field and reports all problems at once as
 //! [`FieldIssue`]s (English code, Chinese message naming the rule).
