@@ -70,6 +70,7 @@ pub struct App {
     policy: Arc<PolicyEngine>,
     clock: Arc<dyn Clock>,
     config: AppConfig,
+    vault: Option<Arc<gongshu_vault::Vault>>,
 }
 
 impl App {
@@ -88,6 +89,7 @@ impl App {
             policy: Arc::new(policy),
             clock,
             config,
+            vault: None,
         };
         let fixed = audit::reconcile(&app.store, &app.ledger).await?;
         if fixed > 0 {
@@ -97,6 +99,17 @@ impl App {
             );
         }
         Ok(app)
+    }
+
+    /// Attaches the trusted space's vault (crypto-shredding on termination).
+    pub fn with_vault(mut self, vault: Arc<gongshu_vault::Vault>) -> Self {
+        self.vault = Some(vault);
+        self
+    }
+
+    /// The vault, when one is attached.
+    pub fn vault(&self) -> Option<&Arc<gongshu_vault::Vault>> {
+        self.vault.as_ref()
     }
 
     /// The store.

@@ -95,6 +95,10 @@ const PG_UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
     ),
     ("data_grants_pkey", "data_grants.id"),
     (
+        "destruction_certificates_pkey",
+        "destruction_certificates.termination_id, destruction_certificates.dataset_id",
+    ),
+    (
         "data_grants_source_demand_dataset_id_key",
         "data_grants.source_demand, data_grants.dataset_id",
     ),

@@ -137,6 +137,23 @@ pub struct DestructionRow {
     pub recorded_at: DateTime<Utc>,
 }
 
+/// A row of `destruction_certificates`: a completed destruction record
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DestructionCertificateRow {
+    /// The termination
+    pub termination_id: String,
+    /// The dataset
+    pub dataset_id: String,
+    /// `destroyed` or `no_copy_in_vault`
+    pub outcome: String,
+    /// SHA-256 digest of the vault's destruction certificate
+    pub certificate_digest: Option<String>,
+    /// Versions whose keys were destroyed
+    pub versions: i64,
+    /// When it was completed
+    pub completed_at: DateTime<Utc>,
+}
+
 const EVALUATION_COLUMNS: &str = "id, agreement_id, operator_org_id, period_start, period_end, \
      evaluated_on, scores, total_hundredths, grade, status, findings, requirements, \
      rectification_due_on, rectification_report, rectification_submitted_on, \
@@ -457,6 +474,50 @@ impl StoreTx {
                 r#"
                 SELECT termination_id, dataset_id, status, recorded_at
                 FROM termination_destructions WHERE termination_id = $1 ORDER BY dataset_id
+                "#,
+            )
+            .bind(termination_id)
+            .fetch_all(conn)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Completes a destruction record (once per dataset and termination)
+    pub async fn insert_destruction_certificate(
+        &mut self,
+        row: &DestructionCertificateRow,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, |conn| {
+            sqlx::query(
+                r#"
+                INSERT INTO destruction_certificates
+                    (termination_id, dataset_id, outcome, certificate_digest, versions, completed_at)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                "#,
+            )
+            .bind(&row.termination_id)
+            .bind(&row.dataset_id)
+            .bind(&row.outcome)
+            .bind(&row.certificate_digest)
+            .bind(row.versions)
+            .bind(micros(row.completed_at))
+            .execute(conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The completed destruction records of a termination, by dataset
+    pub async fn list_destruction_certificates(
+        &mut self,
+        termination_id: &str,
+    ) -> Result<Vec<DestructionCertificateRow>, StoreError> {
+        let rows = on_conn!(self, |conn| {
+            sqlx::query_as(
+                r#"
+                SELECT termination_id, dataset_id, outcome, certificate_digest, versions, completed_at
+                FROM destruction_certificates WHERE termination_id = $1 ORDER BY dataset_id
                 "#,
             )
             .bind(termination_id)

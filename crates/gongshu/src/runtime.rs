@@ -56,6 +56,11 @@ pub async fn open(cfg: &ServerConfig) -> Result<App, String> {
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| format!("无法打开审计日志：{e}"))?;
+    let vault_dir = cfg.data_dir.join("vault");
+    let vault = tokio::task::spawn_blocking(move || gongshu_vault::Vault::open(vault_dir))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("无法打开数据保管库：{e}"))?;
     App::start(
         store,
         Arc::new(ledger),
@@ -63,5 +68,6 @@ pub async fn open(cfg: &ServerConfig) -> Result<App, String> {
         AppConfig::default(),
     )
     .await
+    .map(|app| app.with_vault(Arc::new(vault)))
     .map_err(|e| format!("启动失败：{}（{e}）", e.message_zh()))
 }

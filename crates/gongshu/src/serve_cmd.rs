@@ -63,5 +63,11 @@ async fn agreement_expiry_job(app: gongshu_app::App) {
             Ok(ids) => tracing::info!(count = ids.len(), "lapsed agreements expired"),
             Err(e) => tracing::error!(code = e.code(), "agreement expiry run failed"),
         }
+        // Finish any crypto-shredding a crash or a vault error interrupted.
+        match gongshu_app::evaluations::destruction::complete_all(&app).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "pending destructions completed"),
+            Err(e) => tracing::error!(code = e.code(), "destruction run failed"),
+        }
     }
 }

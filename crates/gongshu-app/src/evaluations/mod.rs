@@ -24,6 +24,7 @@ use crate::agreements::{calendar, commit_with, today};
 use crate::error::{AppError, FieldError};
 use crate::{Actor, App, AuditEvent, new_id};
 
+pub mod destruction;
 pub mod termination;
 
 /// Input of `record_evaluation`.

@@ -12,9 +12,12 @@
 //!   agreement exists (S-2.1);
 //! - every API key of the operator and of those grantees, and every session
 //!   of their users, is revoked;
-//! - one destruction record per dataset of the data scope is kept with
-//!   status `keys_pending_vault`: raw data and copies are NOT destroyed yet
-//!   (the key vault will crypto-shred them; nothing here claims otherwise);
+//! - one destruction record per dataset of the data scope is written with
+//!   status `keys_pending_vault` in the same transaction; right after the
+//!   commit the vault crypto-shreds each dataset's keys and the record is
+//!   completed with the certificate digest (`destruction.rs`; a daily job
+//!   finishes any destruction a crash interrupted). Nothing claims a
+//!   destruction before the vault has done it;
 //! - the filing with the city is due in 10 working days (an inbox
 //!   obligation of the agency until recorded).
 //!
@@ -128,14 +131,22 @@ pub struct TerminationView {
     pub revoked: serde_json::Value,
     /// Destruction records, one per dataset of the data scope.
     pub destructions: Vec<DestructionView>,
+    /// Completed destructions: the vault's certificates (or that it held
+    /// no copy), one per dataset once crypto-shredding has run.
+    pub certificates: Vec<super::destruction::CertificateView>,
     /// Where the log retention after termination is guaranteed.
     pub log_retention: &'static str,
     /// Optimistic-lock version.
     pub version: i64,
 }
 
-fn view(r: TerminationRow, destructions: Vec<DestructionRow>) -> TerminationView {
+fn view(
+    r: TerminationRow,
+    destructions: Vec<DestructionRow>,
+    certificates: Vec<gongshu_store::DestructionCertificateRow>,
+) -> TerminationView {
     TerminationView {
+        certificates: certificates.into_iter().map(Into::into).collect(),
         trigger_label: Trigger::parse(&r.trigger_code)
             .map(|t| t.label_zh().to_owned())
             .unwrap_or_default(),
@@ -401,6 +412,17 @@ pub async fn decide_termination(
         )
     })
     .await?;
+    if input.approve {
+        // Crypto-shred at once; a failure leaves the records pending and
+        // `complete_destructions` can be run again (it is idempotent).
+        if let Err(e) = super::destruction::complete_destructions(app, id).await {
+            tracing::error!(
+                code = e.code(),
+                termination = id,
+                "destruction did not complete"
+            );
+        }
+    }
     get_termination(app, actor, id).await
 }
 
@@ -524,6 +546,7 @@ pub async fn get_termination(
     let mut tx = app.store().begin_read().await?;
     let row = tx.get_termination(id).await?;
     let destructions = tx.list_destructions(id).await?;
+    let certificates = tx.list_destruction_certificates(id).await?;
     tx.commit().await?;
     let row = row.ok_or(AppError::NotFound {
         what: "termination",
@@ -534,7 +557,7 @@ pub async fn get_termination(
             policy_ids: Vec::new(),
         });
     }
-    Ok(view(row, destructions))
+    Ok(view(row, destructions, certificates))
 }
 
 /// Terminations the actor may read, oldest first.
@@ -547,7 +570,8 @@ pub async fn list_terminations(app: &App, actor: &Actor) -> Result<Vec<Terminati
         .filter(|r| may_read(actor, &r.operator_org_id))
     {
         let d = tx.list_destructions(&r.id).await?;
-        out.push(view(r, d));
+        let c = tx.list_destruction_certificates(&r.id).await?;
+        out.push(view(r, d, c));
     }
     tx.commit().await?;
     Ok(out)

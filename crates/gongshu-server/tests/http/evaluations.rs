@@ -473,6 +473,22 @@ async fn termination_revokes_every_access_at_once(t: TestApp) {
         .to_owned();
     t.get("/api/v1/me", Auth::ApiKey(&key)).await.expect(200);
 
+    // The trusted space holds a copy of dataset A (not of B).
+    let vault = t.app.vault().unwrap().clone();
+    let schema = gongshu_vault::DatasetSchema::new(vec![
+        gongshu_vault::ColumnDef::new("credit_code", gongshu_vault::ColumnType::String),
+        gongshu_vault::ColumnDef::new("paid_on_time", gongshu_vault::ColumnType::Boolean),
+    ])
+    .unwrap();
+    vault
+        .ingest_csv(
+            DATASET_A,
+            "credit_code,paid_on_time\n91130630MA0D7K3018,true\n".as_bytes(),
+            &schema,
+        )
+        .unwrap();
+    assert!(vault.read_batches(DATASET_A, 1).is_ok());
+
     let v = propose(&t, &w.ia_officer, &id, "security_incident")
         .await
         .expect(201)
@@ -502,8 +518,22 @@ async fn termination_revokes_every_access_at_once(t: TestApp) {
     assert!(v["revoked"]["sessions"].as_u64().unwrap() >= 2);
     let d = v["destructions"].as_array().unwrap();
     assert_eq!(d.len(), 2);
-    assert!(d.iter().all(|d| d["status"] == "keys_pending_vault"));
-    assert!(d[0]["status_label"].as_str().unwrap().contains("尚未销毁"));
+    // Crypto-shredding ran at once: A's keys are destroyed with a
+    // certificate, B had no copy in the trusted space.
+    let certs = v["certificates"].as_array().unwrap();
+    assert_eq!(certs.len(), 2, "{v}");
+    let a = certs.iter().find(|c| c["dataset_id"] == DATASET_A).unwrap();
+    assert_eq!(a["outcome"], "destroyed");
+    assert_eq!(a["versions"], 1);
+    assert_eq!(a["certificate_digest"].as_str().unwrap().len(), 64);
+    let b = certs.iter().find(|c| c["dataset_id"] == DATASET_B).unwrap();
+    assert_eq!(b["outcome"], "no_copy_in_vault");
+    assert!(
+        vault.read_batches(DATASET_A, 1).is_err(),
+        "A is unreadable after destruction"
+    );
+    let destroyed = t.audit_of("dataset.destroyed").await;
+    assert_eq!(destroyed.len(), 2);
     assert!(v["log_retention"].as_str().unwrap().contains("6 个月"));
 
     // At once: the operator's key and sessions fail, its grants are revoked.

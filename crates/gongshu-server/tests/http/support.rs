@@ -351,7 +351,10 @@ impl TestApp {
             AppConfig::default(),
         )
         .await
-        .expect("start the application");
+        .expect("start the application")
+        .with_vault(Arc::new(
+            gongshu_vault::Vault::open(dir.path().join("vault")).expect("open the vault"),
+        ));
         let config = ServerConfig {
             data_dir: dir.path().to_path_buf(),
             database_url: Some(url.to_owned()),
