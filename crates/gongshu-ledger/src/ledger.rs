@@ -326,6 +326,11 @@ impl Ledger {
         self.inner.read_tree().tree.size()
     }
 
+    /// Leaf hash of entry `index`, from memory (no disk access).
+    pub fn leaf_hash(&self, index: u64) -> Option<Hash> {
+        self.inner.read_tree().tree.leaf(index)
+    }
+
     /// Root hash of the whole tree.
     pub fn root(&self) -> Hash {
         self.inner.read_tree().tree.root()
