@@ -49,6 +49,38 @@ fn field<'a>(out: &'a str, label: &str) -> &'a str {
         .trim()
 }
 
+/// Fills the login form and submits it.
+async fn submit_login(client: &fantoccini::Client, username: &str, password: &str, code: &str) {
+    client
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("totp"))
+        .await
+        .unwrap()
+        .send_keys(code)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 fn totp(secret_b32: &str) -> String {
     let creds = gongshu_app::bootstrap::InitialCredentials {
         user_id: String::new(),
@@ -151,34 +183,7 @@ async fn a_person_logs_in_to_the_console() {
     assert_eq!(lang.as_str(), Some("zh-CN"));
 
     // A wrong code is refused with a Chinese message.
-    client
-        .find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("admin")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(&password)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("totp"))
-        .await
-        .unwrap()
-        .send_keys("000000")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit_login(&client, "admin", &password, "000000").await;
     // Form posts navigate: wait for the new page rather than racing it.
     let alert = client
         .wait()
@@ -191,34 +196,7 @@ async fn a_person_logs_in_to_the_console() {
     assert!(alert.contains("身份验证失败"), "{alert}");
 
     // The right code logs in and shows the audit log.
-    client
-        .find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("admin")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(&password)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("totp"))
-        .await
-        .unwrap()
-        .send_keys(&totp(&secret))
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit_login(&client, "admin", &password, &totp(&secret)).await;
     let Ok(size_el) = client
         .wait()
         .at_most(Duration::from_secs(20))
@@ -348,34 +326,7 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         &creds.totp_secret_bytes(),
         gongshu_app::crypto::totp_step(now as i64) + 1,
     );
-    client
-        .find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("bureau.reviewer")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(&password)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("totp"))
-        .await
-        .unwrap()
-        .send_keys(&code)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit_login(&client, "bureau.reviewer", &password, &code).await;
     client
         .wait()
         .for_element(Locator::Id("inspect-link"))
