@@ -112,6 +112,19 @@ pub struct ColumnClassification {
     pub personal_info: Option<PersonalInfo>,
     /// Sandbox class.
     pub sandbox_class: Option<SandboxClass>,
+    /// Storage type; a column needs one before data can be loaded.
+    #[serde(default)]
+    pub data_type: Option<crate::dataset::ColumnType>,
+    /// Whether an empty field is a malformed row (必填).
+    #[serde(default)]
+    pub required: bool,
+    /// Validity rule checked on every load (quality, not rejection).
+    #[serde(default)]
+    pub validity: Option<crate::dataset::ValidityRule>,
+    /// Consistency reference `<resource id>.<column>`: every value should
+    /// occur in that column of the referenced resource's current data.
+    #[serde(default)]
+    pub references: Option<String>,
 }
 
 impl ColumnClassification {
@@ -157,6 +170,10 @@ mod tests {
             grade: Some(Grade::General2),
             personal_info: Some(PersonalInfo::None),
             sandbox_class: class,
+            data_type: None,
+            required: false,
+            validity: None,
+            references: None,
         }
     }
 

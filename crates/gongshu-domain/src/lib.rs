@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod classification;
 pub mod credit_code;
 pub mod data_import;
+pub mod dataset;
 pub mod deadline;
 pub mod error;
 pub mod evaluation;

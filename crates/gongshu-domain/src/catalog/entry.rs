@@ -7,6 +7,7 @@ use super::{MAX_COLUMNS, MAX_LONG_CHARS, MAX_SHORT_CHARS};
 use crate::classification::{
     ColumnClassification, Grade, PersonalInfo, SandboxClass, code_enum, resource_grade,
 };
+use crate::dataset::{ColumnType, ValidityRule};
 
 code_enum! {
     /// 共享属性 (`[共享]` Art. 13).
@@ -109,6 +110,18 @@ pub struct ColumnInput {
     /// `direct_id`, `quasi_id`, `sensitive` or `public`.
     #[serde(default)]
     pub sandbox_class: Option<String>,
+    /// `string`, `int64`, `date` or `boolean`.
+    #[serde(default)]
+    pub data_type: Option<String>,
+    /// Whether an empty field makes the row malformed.
+    #[serde(default)]
+    pub required: bool,
+    /// Validity rule (see [`crate::dataset::ValidityRule`]).
+    #[serde(default)]
+    pub validity: Option<String>,
+    /// Consistency reference `<resource id>.<column>`.
+    #[serde(default)]
+    pub references: Option<String>,
 }
 
 /// A catalog entry as sent by a client (every §6.1 field).
@@ -257,6 +270,37 @@ fn optional_code<T: std::str::FromStr>(
     code(issues, field, v, allowed)
 }
 
+fn validity(issues: &mut Vec<FieldIssue>, field: &str, raw: Option<&str>) -> Option<ValidityRule> {
+    let raw = raw.map(str::trim).filter(|v| !v.is_empty())?;
+    match raw.parse() {
+        Ok(r) => Some(r),
+        Err(e) => {
+            issues.push(FieldIssue::new(
+                field,
+                "catalog.validity_invalid",
+                e.to_string(),
+            ));
+            None
+        }
+    }
+}
+
+/// Checks a `<resource id>.<column>` reference (its target is checked at load).
+fn reference(issues: &mut Vec<FieldIssue>, field: &str, raw: Option<&str>) -> Option<String> {
+    let raw = raw.map(str::trim).filter(|v| !v.is_empty())?;
+    match raw.split_once('.') {
+        Some((res, col)) if !res.is_empty() && !col.is_empty() => Some(raw.to_owned()),
+        _ => {
+            issues.push(FieldIssue::new(
+                field,
+                "catalog.reference_invalid",
+                format!("关联“{raw}”须为“资源编号.数据项”格式"),
+            ));
+            None
+        }
+    }
+}
+
 /// Checks the columns; unclassified columns are allowed here (a draft),
 /// but invalid codes, empty or duplicate names are not.
 pub fn parse_columns(
@@ -273,6 +317,7 @@ pub fn parse_columns(
     let grades = codes(Grade::ALL, Grade::as_str);
     let pis = codes(PersonalInfo::ALL, PersonalInfo::as_str);
     let classes = codes(SandboxClass::ALL, SandboxClass::as_str);
+    let types = codes(ColumnType::ALL, ColumnType::as_str);
     let mut out: Vec<ColumnClassification> = Vec::with_capacity(input.len());
     for (i, c) in input.iter().enumerate() {
         let p = format!("columns[{i}]");
@@ -305,6 +350,15 @@ pub fn parse_columns(
                 c.sandbox_class.as_deref(),
                 &classes,
             ),
+            data_type: optional_code(
+                issues,
+                &format!("{p}.data_type"),
+                c.data_type.as_deref(),
+                &types,
+            ),
+            required: c.required,
+            validity: validity(issues, &format!("{p}.validity"), c.validity.as_deref()),
+            references: reference(issues, &format!("{p}.references"), c.references.as_deref()),
             name,
         });
     }
@@ -507,5 +561,9 @@ pub fn column_input(c: &ColumnClassification) -> ColumnInput {
         grade: c.grade.map(|g| g.as_str().to_owned()),
         personal_info: c.personal_info.map(|p| p.as_str().to_owned()),
         sandbox_class: c.sandbox_class.map(|s| s.as_str().to_owned()),
+        data_type: c.data_type.map(|t| t.as_str().to_owned()),
+        required: c.required,
+        validity: c.validity.as_ref().map(ToString::to_string),
+        references: c.references.clone(),
     }
 }
