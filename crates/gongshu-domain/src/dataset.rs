@@ -291,13 +291,12 @@ const fn over(count: u64, of: u64, permille: u64) -> bool {
 }
 
 /// Score of a dimension: the share of good cells in per-mille, rounded down.
-pub const fn score_permille(bad: u64, of: u64) -> u64 {
+pub fn score_permille(bad: u64, of: u64) -> u64 {
     if of == 0 {
         return 1000;
     }
-    let good = of.saturating_sub(bad) as u128;
-    // At most 1000, so the narrowing cannot lose anything.
-    ((good * 1000) / (of as u128)) as u64
+    let good = u128::from(of.saturating_sub(bad));
+    u64::try_from((good * 1000) / u128::from(of)).unwrap_or(1000)
 }
 
 /// The alerts of a version under `t`.

@@ -1,7 +1,7 @@
 //! Versions: ingestion, metadata, the read path and quality profiles.
 
 use std::fs::{self, File};
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::PoisonError;
 
@@ -15,7 +15,7 @@ use parquet::encryption::decrypt::FileDecryptionProperties;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::ingest::{self, BATCH_ROWS, file_aad};
+use crate::ingest::{self, BATCH_ROWS, BadRow, LoadOptions, file_aad};
 use crate::keys::{self, Dek, KeyStore, WrappedKey, dek_aad};
 use crate::quality::{QualityProfile, Validators};
 use crate::schema::DatasetSchema;
@@ -81,6 +81,21 @@ pub(crate) fn committed_versions(dir: &Path) -> Result<Vec<VersionInfo>, VaultEr
     Ok(out)
 }
 
+/// The outcome of a load.
+#[derive(Debug, Clone)]
+pub struct LoadReport {
+    /// The committed version.
+    pub info: VersionInfo,
+    /// Its quality profile (holds minima and maxima: data values, keep inside).
+    pub profile: QualityProfile,
+    /// Malformed rows skipped.
+    pub rejected_rows: u64,
+    /// The first malformed rows skipped.
+    pub bad_rows: Vec<BadRow>,
+    /// The encoding the input was read with.
+    pub encoding: crate::Encoding,
+}
+
 /// Arrow record batches of one version, decrypted on the fly.
 #[derive(Debug)]
 pub struct Batches {
@@ -114,34 +129,58 @@ impl Vault {
 
     /// Loads `reader` (UTF-8 CSV with a header row equal to the schema's
     /// column names) as the next version of `dataset_id`. See
-    /// [`Vault::ingest_csv_with`].
+    /// [`Vault::ingest`].
     ///
     /// # Errors
-    /// As [`Vault::ingest_csv_with`].
+    /// As [`Vault::ingest`].
     pub fn ingest_csv<R: Read>(
         &self,
         dataset_id: &str,
         reader: R,
         schema: &DatasetSchema,
     ) -> Result<VersionInfo, VaultError> {
-        self.ingest_csv_with(dataset_id, reader, schema, &Validators::new())
+        self.ingest(dataset_id, reader, schema, &LoadOptions::default())
+            .map(|r| r.info)
     }
 
     /// Loads CSV as the next version, profiling quality with `validators`.
-    /// A version is all or nothing: the file is written under a temporary
-    /// name (ciphertext only), synced, renamed, and committed by writing its
-    /// metadata last; on any failure no version becomes visible.
     ///
     /// # Errors
-    /// [`VaultError::Csv`] naming line and column, [`VaultError::Destroyed`],
-    /// [`VaultError::InvalidDatasetId`], I/O and Parquet errors.
+    /// As [`Vault::ingest`].
     pub fn ingest_csv_with<R: Read>(
         &self,
         dataset_id: &str,
         reader: R,
         schema: &DatasetSchema,
-        validators: &Validators,
+        validators: Validators,
     ) -> Result<VersionInfo, VaultError> {
+        let options = LoadOptions {
+            validators,
+            ..LoadOptions::default()
+        };
+        self.ingest(dataset_id, reader, schema, &options)
+            .map(|r| r.info)
+    }
+
+    /// Loads CSV (UTF-8 or GB18030) as the next version of `dataset_id`.
+    /// A version is all or nothing: the file is written under a temporary
+    /// name (ciphertext only), synced, renamed, and committed by writing its
+    /// metadata last; on any failure no version becomes visible.
+    /// Malformed rows fail the load, or are skipped and reported up to
+    /// `options.max_bad_rows`; pseudonymised columns are stored as keyed
+    /// pseudonyms.
+    ///
+    /// # Errors
+    /// [`VaultError::Csv`] naming line and column, [`VaultError::Encoding`],
+    /// [`VaultError::TooManyBadRows`], [`VaultError::Destroyed`],
+    /// [`VaultError::InvalidDatasetId`], I/O and Parquet errors.
+    pub fn ingest<R: Read>(
+        &self,
+        dataset_id: &str,
+        reader: R,
+        schema: &DatasetSchema,
+        options: &LoadOptions,
+    ) -> Result<LoadReport, VaultError> {
         check_id(dataset_id)?;
         let lock = self.lock(dataset_id);
         let _guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
@@ -157,13 +196,13 @@ impl Vault {
         let tmp = fsutil::tmp_sibling(&final_path)?;
         let written = ingest::write_version(
             &tmp,
-            BufReader::new(reader),
+            reader,
             schema,
-            validators,
-            &dek,
+            options,
+            (&dek, &self.pseudonyms),
             file_aad(dataset_id, version),
         )?;
-        let commit = || -> Result<VersionInfo, VaultError> {
+        let commit = || -> Result<LoadReport, VaultError> {
             // The wrapped key is durable before the ciphertext becomes visible.
             let wrapped = self.kek.wrap(dek.bytes(), &dek_aad(dataset_id, version))?;
             let wk = WrappedKey::new(version, &wrapped);
@@ -198,7 +237,13 @@ impl Vault {
             let meta =
                 serde_json::to_vec_pretty(&info).map_err(|e| VaultError::meta(&final_path, e))?;
             fsutil::write_atomic(&meta_path(&dir, version), &meta)?;
-            Ok(info)
+            Ok(LoadReport {
+                info,
+                profile: written.profile.clone(),
+                rejected_rows: written.rejected,
+                bad_rows: written.bad_rows.clone(),
+                encoding: written.encoding,
+            })
         };
         let result = commit();
         if result.is_err() {

@@ -90,6 +90,22 @@ pub enum VaultError {
         /// What is wrong.
         reason: String,
     },
+    /// The input is not in the declared (or detected) text encoding.
+    #[error("input is not valid {encoding} text at byte {byte_offset}")]
+    Encoding {
+        /// The encoding decoded with.
+        encoding: &'static str,
+        /// Offset of the first malformed byte.
+        byte_offset: u64,
+    },
+    /// More malformed rows than the load allows; nothing was stored.
+    #[error("more than {limit} malformed rows; the load was abandoned")]
+    TooManyBadRows {
+        /// The allowed number.
+        limit: u64,
+        /// The first malformed rows.
+        samples: Vec<crate::BadRow>,
+    },
     /// The ciphertext on disk does not match the hash recorded at ingestion.
     #[error(
         "ciphertext of dataset {dataset} version {version} does not match its recorded SHA-256 (tampered or corrupt)"
@@ -120,6 +136,17 @@ pub enum VaultError {
     /// An encryption operation failed (should not happen with valid keys).
     #[error("encryption failed")]
     Encrypt,
+}
+
+impl From<crate::BadRow> for VaultError {
+    fn from(b: crate::BadRow) -> Self {
+        Self::Csv {
+            line: b.line,
+            column: b.column,
+            column_name: b.column_name,
+            reason: b.reason,
+        }
+    }
 }
 
 impl VaultError {

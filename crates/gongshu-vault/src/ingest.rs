@@ -26,9 +26,13 @@ use parquet::encryption::encrypt::FileEncryptionProperties;
 use parquet::file::properties::WriterProperties;
 use sha2::{Digest as _, Sha256};
 
+use std::collections::{HashMap, HashSet};
+
+use crate::encoding::Malformed;
 use crate::keys::Dek;
+use crate::pseudonym::PseudonymKey;
 use crate::quality::{Profiler, QualityProfile, Validators};
-use crate::schema::{ColumnType, DatasetSchema};
+use crate::schema::{ColumnDef, ColumnType, DatasetSchema};
 use crate::{VaultError, fsutil};
 
 /// Rows per Arrow batch while ingesting.
@@ -114,12 +118,80 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// A malformed row that was skipped (within the bad-row limit).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BadRow {
+    /// 1-based input line (the header is line 1).
+    pub line: u64,
+    /// 1-based column number (0 when the whole row is wrong).
+    pub column: usize,
+    /// Column name (empty when unknown).
+    pub column_name: String,
+    /// What is wrong, in Chinese; never the value itself.
+    pub reason: String,
+}
+
+/// Most bad rows kept for a report.
+pub const MAX_REPORTED_BAD_ROWS: usize = 100;
+
+/// Options of one load.
+#[derive(Default)]
+pub struct LoadOptions {
+    /// Text encoding of the CSV.
+    pub encoding: crate::Encoding,
+    /// Malformed rows to skip before the whole load fails; 0 (the
+    /// default) makes the first malformed row fail the load.
+    pub max_bad_rows: u64,
+    /// Per-column validity checks (quality, never rejection).
+    pub validators: Validators,
+    /// Per-column reference sets (consistency): a stored value not in the
+    /// set counts as unmatched. Values are compared as stored, so a
+    /// pseudonymised column is checked against pseudonyms.
+    pub references: HashMap<String, HashSet<String>>,
+}
+
+impl std::fmt::Debug for LoadOptions {
+    // Reference sets hold data values: show only their sizes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadOptions")
+            .field("encoding", &self.encoding)
+            .field("max_bad_rows", &self.max_bad_rows)
+            .field("validators", &self.validators)
+            .field(
+                "references",
+                &self
+                    .references
+                    .iter()
+                    .map(|(k, v)| (k, v.len()))
+                    .collect::<HashMap<_, _>>(),
+            )
+            .finish()
+    }
+}
+
 /// What a written version file amounts to.
 pub(crate) struct Written {
     pub(crate) rows: u64,
     pub(crate) bytes: u64,
     pub(crate) sha256: String,
     pub(crate) profile: QualityProfile,
+    pub(crate) rejected: u64,
+    pub(crate) bad_rows: Vec<BadRow>,
+    pub(crate) encoding: crate::Encoding,
+}
+
+fn bad(line: u64, column: usize, schema: &DatasetSchema, reason: impl Into<String>) -> BadRow {
+    let column_name = column
+        .checked_sub(1)
+        .and_then(|i| schema.columns().get(i))
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    BadRow {
+        line,
+        column,
+        column_name,
+        reason: reason.into(),
+    }
 }
 
 fn csv_err(
@@ -128,43 +200,76 @@ fn csv_err(
     schema: &DatasetSchema,
     reason: impl Into<String>,
 ) -> VaultError {
-    let column_name = column
-        .checked_sub(1)
-        .and_then(|i| schema.columns().get(i))
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
-    VaultError::Csv {
-        line,
-        column,
-        column_name,
-        reason: reason.into(),
+    VaultError::from(bad(line, column, schema, reason))
+}
+
+fn map_csv_error(e: csv::Error, schema: &DatasetSchema, encoding: crate::Encoding) -> VaultError {
+    let line = e.position().map_or(0, csv::Position::line);
+    match e.into_kind() {
+        csv::ErrorKind::Utf8 { err, .. } => csv_err(
+            line,
+            err.field() + 1,
+            schema,
+            "不是有效的 UTF-8 文本（GB18030/GBK 文件请指定编码 gb18030）",
+        ),
+        csv::ErrorKind::Io(io) => {
+            let malformed = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<Malformed>())
+                .map(|m| m.byte_offset);
+            match malformed {
+                Some(byte_offset) => VaultError::Encoding {
+                    encoding: encoding.as_str(),
+                    byte_offset,
+                },
+                None => VaultError::Io {
+                    path: "<input>".into(),
+                    source: io,
+                },
+            }
+        }
+        other => csv_err(line, 0, schema, format!("{other:?}")),
     }
 }
 
-fn map_csv_error(e: &csv::Error, schema: &DatasetSchema) -> VaultError {
-    match e.kind() {
-        csv::ErrorKind::Utf8 { pos, err } => csv_err(
-            pos.as_ref().map_or(0, csv::Position::line),
-            err.field() + 1,
-            schema,
-            "not valid UTF-8 (convert GB18030/GBK input to UTF-8 first)",
-        ),
-        csv::ErrorKind::UnequalLengths {
-            pos,
-            expected_len,
-            len,
-            ..
-        } => {
-            let col = usize::try_from(*len.min(expected_len)).unwrap_or(0) + 1;
-            csv_err(
-                pos.as_ref().map_or(0, csv::Position::line),
-                col,
-                schema,
-                format!("row has {len} fields, expected {expected_len}"),
-            )
-        }
-        _ => csv_err(0, 0, schema, e.to_string()),
+/// A parsed field of the current row, before it is appended.
+enum Cell {
+    Null,
+    Str,
+    Pseudo(String),
+    I64(i64),
+    Date(i32, NaiveDate),
+    Bool(bool),
+}
+
+/// Parses field `i` of a row; `Err` is the reason the row is malformed.
+fn parse_cell(
+    def: &ColumnDef,
+    field: &str,
+    pseudonyms: &PseudonymKey,
+) -> Result<Cell, &'static str> {
+    if field.is_empty() {
+        return if def.nullable {
+            Ok(Cell::Null)
+        } else {
+            Err("必填数据项为空")
+        };
     }
+    Ok(match def.ty {
+        ColumnType::String if def.pseudonymised => {
+            Cell::Pseudo(pseudonyms.pseudonym(field).map_err(|_| "无法生成假名")?)
+        }
+        ColumnType::String => Cell::Str,
+        ColumnType::Int64 => Cell::I64(field.trim().parse().map_err(|_| "不是 64 位整数")?),
+        ColumnType::Date => {
+            let d = NaiveDate::parse_from_str(field.trim(), "%Y-%m-%d")
+                .map_err(|_| "不是 YYYY-MM-DD 格式的日期")?;
+            Cell::Date(epoch_days(d).ok_or("日期超出范围")?, d)
+        }
+        ColumnType::Boolean => {
+            Cell::Bool(parse_bool(field.trim()).ok_or("不是布尔值（true/false/1/0）")?)
+        }
+    })
 }
 
 /// Streams `reader` (CSV with a header row equal to the schema's names)
@@ -174,11 +279,11 @@ pub(crate) fn write_version<R: Read>(
     tmp_path: &Path,
     reader: R,
     schema: &DatasetSchema,
-    validators: &Validators,
-    dek: &Dek,
+    options: &LoadOptions,
+    keys: (&Dek, &PseudonymKey),
     aad: Vec<u8>,
 ) -> Result<Written, VaultError> {
-    let result = write_inner(tmp_path, reader, schema, validators, dek, aad);
+    let result = write_inner(tmp_path, reader, schema, options, keys, aad);
     if result.is_err() {
         let _ = std::fs::remove_file(tmp_path);
     }
@@ -189,14 +294,18 @@ fn write_inner<R: Read>(
     tmp_path: &Path,
     reader: R,
     schema: &DatasetSchema,
-    validators: &Validators,
-    dek: &Dek,
+    options: &LoadOptions,
+    (dek, pseudonyms): (&Dek, &PseudonymKey),
     aad: Vec<u8>,
 ) -> Result<Written, VaultError> {
+    let (reader, encoding) = crate::encoding::decode(reader, options.encoding)
+        .map_err(|e| VaultError::io(Path::new("<input>"), e))?;
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(true)
+        .flexible(true)
+        .buffer_capacity(1 << 18)
         .from_reader(reader);
-    check_header(&mut csv, schema)?;
+    check_header(&mut csv, schema, encoding)?;
 
     let enc = FileEncryptionProperties::builder(dek.bytes().to_vec())
         .with_aad_prefix(aad)
@@ -215,69 +324,125 @@ fn write_inner<R: Read>(
     let mut writer = ArrowWriter::try_new(sink, arrow_schema.clone(), Some(props))?;
 
     let cols = schema.columns();
+    let validators: Vec<_> = cols
+        .iter()
+        .map(|c| options.validators.get(&c.name))
+        .collect();
+    let references: Vec<_> = cols
+        .iter()
+        .map(|c| options.references.get(&c.name))
+        .collect();
     let mut builders: Vec<ColBuilder> = cols.iter().map(|c| ColBuilder::new(c.ty)).collect();
     let mut profiler = Profiler::new(schema);
     let mut record = csv::StringRecord::new();
+    let mut cells: Vec<Cell> = Vec::with_capacity(cols.len());
+    let mut invalid: Vec<usize> = Vec::new();
+    let mut rejected = 0u64;
+    let mut bad_rows: Vec<BadRow> = Vec::new();
     let mut in_batch = 0usize;
     loop {
         match csv.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(map_csv_error(&e, schema)),
+            Err(e) => return Err(map_csv_error(e, schema, encoding)),
         }
         let line = record.position().map_or(0, csv::Position::line);
-        for (i, ((def, b), field)) in cols
+        // Parse the whole row first, so a malformed row appends nothing.
+        let parsed: Result<(), BadRow> = (|| {
+            if record.len() != cols.len() {
+                return Err(bad(
+                    line,
+                    0,
+                    schema,
+                    format!("本行有 {} 个字段，应为 {} 个", record.len(), cols.len()),
+                ));
+            }
+            cells.clear();
+            invalid.clear();
+            for (i, (def, field)) in cols.iter().zip(record.iter()).enumerate() {
+                let cell = parse_cell(def, field, pseudonyms)
+                    .map_err(|why| bad(line, i + 1, schema, why))?;
+                if !matches!(cell, Cell::Null)
+                    && let Some(Some(v)) = validators.get(i)
+                    && !v(field)
+                {
+                    invalid.push(i);
+                }
+                cells.push(cell);
+            }
+            Ok(())
+        })();
+        if let Err(row) = parsed {
+            rejected += 1;
+            if options.max_bad_rows == 0 {
+                return Err(row.into());
+            }
+            if bad_rows.len() < MAX_REPORTED_BAD_ROWS {
+                bad_rows.push(row);
+            }
+            if rejected > options.max_bad_rows {
+                return Err(VaultError::TooManyBadRows {
+                    limit: options.max_bad_rows,
+                    samples: bad_rows,
+                });
+            }
+            continue;
+        }
+        for &i in &invalid {
+            profiler.invalid(i, line);
+        }
+        for (i, ((cell, b), field)) in cells
             .iter()
             .zip(builders.iter_mut())
             .zip(record.iter())
             .enumerate()
         {
-            let col = i + 1;
-            if field.is_empty() {
-                if !def.nullable {
-                    return Err(csv_err(
-                        line,
-                        col,
-                        schema,
-                        "empty value in a required column",
-                    ));
+            let stored = match (cell, b) {
+                (Cell::Null, b) => {
+                    b.null();
+                    profiler.null(i);
+                    None
                 }
-                b.null();
-                profiler.null(i);
-                continue;
-            }
-            if let Some(v) = validators.get(&def.name)
-                && !v(field)
-            {
-                profiler.invalid(i, line);
-            }
-            match b {
-                ColBuilder::Str(b) => {
+                (Cell::Str, ColBuilder::Str(b)) => {
                     b.append_value(field);
                     profiler.string(i, field);
+                    Some(field)
                 }
-                ColBuilder::I64(b) => {
-                    let v: i64 = field
-                        .trim()
-                        .parse()
-                        .map_err(|_| csv_err(line, col, schema, "not a 64-bit integer"))?;
-                    b.append_value(v);
-                    profiler.int(i, v);
+                (Cell::Pseudo(p), ColBuilder::Str(b)) => {
+                    b.append_value(p);
+                    profiler.string(i, p);
+                    Some(p.as_str())
                 }
-                ColBuilder::Date(b) => {
-                    let d = NaiveDate::parse_from_str(field.trim(), "%Y-%m-%d")
-                        .map_err(|_| csv_err(line, col, schema, "not a date (YYYY-MM-DD)"))?;
-                    let days = epoch_days(d)
-                        .ok_or_else(|| csv_err(line, col, schema, "date out of range"))?;
-                    b.append_value(days);
-                    profiler.date(i, days, d);
+                (Cell::I64(v), ColBuilder::I64(b)) => {
+                    b.append_value(*v);
+                    profiler.int(i, *v);
+                    None
                 }
-                ColBuilder::Bool(b) => {
-                    let v = parse_bool(field.trim()).ok_or_else(|| {
-                        csv_err(line, col, schema, "not a boolean (true/false/1/0)")
-                    })?;
-                    b.append_value(v);
-                    profiler.boolean(i, v);
+                (Cell::Date(days, d), ColBuilder::Date(b)) => {
+                    b.append_value(*days);
+                    profiler.date(i, *days, *d);
+                    None
+                }
+                (Cell::Bool(v), ColBuilder::Bool(b)) => {
+                    b.append_value(*v);
+                    profiler.boolean(i, *v);
+                    None
+                }
+                // The builder was made from the same column type.
+                _ => {
+                    return Err(VaultError::InvalidSchema(
+                        "cell and column types differ".into(),
+                    ));
+                }
+            };
+            if let Some(Some(set)) = references.get(i) {
+                let hit = match (stored, cell) {
+                    (Some(s), _) => set.contains(s),
+                    (None, Cell::Null) => true,
+                    (None, _) => set.contains(field.trim()),
+                };
+                if !hit {
+                    profiler.unmatched(i);
                 }
             }
         }
@@ -301,16 +466,20 @@ fn write_inner<R: Read>(
         bytes: sink.bytes,
         sha256: hex::encode(sink.hasher.finalize().as_slice()),
         profile,
+        rejected,
+        bad_rows,
+        encoding,
     })
 }
 
 fn check_header<R: Read>(
     csv: &mut csv::Reader<R>,
     schema: &DatasetSchema,
+    encoding: crate::Encoding,
 ) -> Result<(), VaultError> {
     let header = csv
         .headers()
-        .map_err(|e| map_csv_error(&e, schema))?
+        .map_err(|e| map_csv_error(e, schema, encoding))?
         .clone();
     let cols = schema.columns();
     if header.len() != cols.len() {
@@ -319,7 +488,7 @@ fn check_header<R: Read>(
             header.len().min(cols.len()) + 1,
             schema,
             format!(
-                "header has {} fields, schema has {}",
+                "表头有 {} 个字段，目录登记的数据项有 {} 个",
                 header.len(),
                 cols.len()
             ),
@@ -336,10 +505,7 @@ fn check_header<R: Read>(
                 1,
                 i + 1,
                 schema,
-                format!(
-                    "header field {h:?} does not match schema column {:?}",
-                    c.name
-                ),
+                format!("表头字段“{h}”与目录登记的数据项“{}”不一致", c.name),
             ));
         }
     }

@@ -6,6 +6,7 @@
 //! ```text
 //! master.key                 key-encryption key, 0600 (never logged, never in data backups)
 //! master.check               detects a wrong master key at open
+//! pseudonym.key              the pseudonymisation secret, wrapped by the master key
 //! keys/<dataset>.keys.json   wrapped per-version DEKs (the crypto-shredding target)
 //! data/<dataset>/v<N>.parquet      Parquet with modular encryption under the version's DEK
 //! data/<dataset>/v<N>.profile.enc  quality profile, AES-256-GCM under the same DEK
@@ -19,17 +20,22 @@
 #![warn(missing_docs)]
 
 mod dataset;
+mod encoding;
 mod error;
 mod fsutil;
 mod ingest;
 mod keys;
+mod pseudonym;
 mod quality;
 mod schema;
 mod shred;
 
-pub use dataset::{Batches, VersionInfo};
+pub use dataset::{Batches, LoadReport, VersionInfo};
+pub use encoding::{Encoding, EncodingNameError};
 pub use error::VaultError;
+pub use ingest::{BadRow, LoadOptions, MAX_REPORTED_BAD_ROWS};
 pub use keys::{FileMasterKey, KeyEncryptionKey};
+pub use pseudonym::PSEUDONYM_PREFIX;
 pub use quality::{
     ColumnProfile, Extreme, QualityProfile, Ratio, Validator, Validators, gb11643_valid,
 };
@@ -46,6 +52,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub struct Vault {
     dir: PathBuf,
     kek: Box<dyn KeyEncryptionKey>,
+    pseudonyms: pseudonym::PseudonymKey,
     locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
@@ -100,11 +107,22 @@ impl Vault {
             let p = dir.join(sub);
             fs::create_dir_all(&p).map_err(|e| VaultError::io(&p, e))?;
         }
+        let pseudonyms = pseudonym::PseudonymKey::load_or_create(&dir, kek.as_ref())?;
         Ok(Self {
             dir,
             kek,
+            pseudonyms,
             locks: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The keyed pseudonym a direct identifier is stored as (the same in
+    /// every dataset), for lookups and joins inside the trusted space.
+    ///
+    /// # Errors
+    /// [`VaultError::Encrypt`] if the MAC cannot be computed.
+    pub fn pseudonym(&self, value: &str) -> Result<String, VaultError> {
+        self.pseudonyms.pseudonym(value)
     }
 
     fn keys_dir(&self) -> PathBuf {

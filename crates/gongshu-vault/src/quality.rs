@@ -48,6 +48,9 @@ pub struct ColumnProfile {
     pub invalid_count: u64,
     /// Input line numbers of the first few rejected values (never the values).
     pub invalid_lines: Vec<u64>,
+    /// Non-null values missing from the caller's reference set (consistency).
+    #[serde(default)]
+    pub unmatched_count: u64,
 }
 
 /// The quality profile of one version.
@@ -169,6 +172,7 @@ impl Profiler {
                     max: None,
                     invalid_count: 0,
                     invalid_lines: Vec::new(),
+                    unmatched_count: 0,
                 },
                 distinct: match c.ty {
                     ColumnType::Int64 => Distinct::Int(HashSet::new()),
@@ -211,6 +215,12 @@ impl Profiler {
             if c.profile.invalid_lines.len() < MAX_INVALID_LINES {
                 c.profile.invalid_lines.push(line);
             }
+        }
+    }
+
+    pub(crate) fn unmatched(&mut self, i: usize) {
+        if let Some(c) = self.col(i) {
+            c.profile.unmatched_count += 1;
         }
     }
 

@@ -43,6 +43,10 @@ pub struct ColumnDef {
     pub ty: ColumnType,
     /// Whether an empty CSV field (NULL) is allowed.
     pub nullable: bool,
+    /// Whether values are replaced by keyed pseudonyms at ingestion
+    /// (direct identifiers; a `String` column).
+    #[serde(default)]
+    pub pseudonymised: bool,
 }
 
 impl ColumnDef {
@@ -52,7 +56,15 @@ impl ColumnDef {
             name: name.into(),
             ty,
             nullable: true,
+            pseudonymised: false,
         }
+    }
+
+    /// The same column, stored as keyed pseudonyms.
+    #[must_use]
+    pub fn pseudonymised(mut self) -> Self {
+        self.pseudonymised = true;
+        self
     }
 
     /// The same column, but NULL (an empty field) is rejected.
@@ -82,6 +94,12 @@ impl DatasetSchema {
         for c in &columns {
             if c.name.trim().is_empty() {
                 return Err(VaultError::InvalidSchema("empty column name".into()));
+            }
+            if c.pseudonymised && c.ty != ColumnType::String {
+                return Err(VaultError::InvalidSchema(format!(
+                    "pseudonymised column {:?} must be a string column",
+                    c.name
+                )));
             }
             if !seen.insert(c.name.as_str()) {
                 return Err(VaultError::InvalidSchema(format!(

@@ -258,7 +258,7 @@ fn quality_profile_counts_are_exact() {
     let vault = Vault::open(dir.path()).unwrap();
     let validators = Validators::new().with("id_number", gb11643_valid);
     vault
-        .ingest_csv_with("d", csv().as_bytes(), &schema(), &validators)
+        .ingest_csv_with("d", csv().as_bytes(), &schema(), validators)
         .unwrap();
     let p = vault.quality_profile("d", 1).unwrap();
     assert_eq!(p.rows, 5);
