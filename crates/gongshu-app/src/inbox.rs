@@ -69,6 +69,7 @@ pub async fn all_obligations(app: &App, today: NaiveDate) -> Result<Vec<Obligati
     out.extend(crate::appeals::open_obligations(app, today).await?);
     out.extend(crate::evaluations::open_obligations(app, today).await?);
     out.extend(crate::catalog::open_obligations(app, today).await?);
+    out.extend(crate::datasets::quality_obligations(app, today).await?);
     Ok(out)
 }
 

@@ -13,6 +13,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod clock;
 pub mod crypto;
+pub mod datasets;
 pub mod error;
 pub mod evaluations;
 pub mod inbox;

@@ -95,6 +95,10 @@ const PG_UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
     ),
     ("data_grants_pkey", "data_grants.id"),
     (
+        "dataset_versions_pkey",
+        "dataset_versions.resource_id, dataset_versions.version",
+    ),
+    (
         "destruction_certificates_pkey",
         "destruction_certificates.termination_id, destruction_certificates.dataset_id",
     ),

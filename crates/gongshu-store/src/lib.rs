@@ -55,6 +55,7 @@ mod api_keys;
 mod appeals;
 mod audit_index;
 mod catalog;
+mod datasets;
 mod error;
 mod evaluations;
 mod organisations;
@@ -87,6 +88,7 @@ pub(crate) fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 pub use appeals::*;
 pub use catalog::*;
+pub use datasets::*;
 pub use evaluations::*;
 pub use selection::*;
 pub use use_applications::*;
