@@ -184,6 +184,7 @@ pub fn all_routes() -> Vec<RouteDoc> {
         crate::api_appeals::ROUTES,
         crate::api_evaluations::ROUTES,
         crate::api_catalog::ROUTES,
+        crate::api_datasets::ROUTES,
     ]
     .concat()
 }
@@ -199,6 +200,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::api_appeals::routes())
         .merge(crate::api_evaluations::routes())
         .merge(crate::api_catalog::routes())
+        .merge(crate::api_datasets::routes())
         .route("/api/v1/session", post(login).delete(logout))
         .route("/api/v1/me", get(me))
         .route("/api/v1/organisations", get(list_orgs).post(create_org))
@@ -416,7 +418,7 @@ async fn revoke_key(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn query<T: DeserializeOwned>(
+pub(crate) fn query<T: DeserializeOwned>(
     q: Result<Query<T>, axum::extract::rejection::QueryRejection>,
 ) -> Result<T, ApiError> {
     q.map(|Query(v)| v).map_err(|e| {

@@ -7,6 +7,7 @@ pub mod api;
 pub mod api_agreements;
 pub mod api_appeals;
 pub mod api_catalog;
+pub mod api_datasets;
 pub mod api_evaluations;
 pub mod api_inbox;
 pub mod api_reviews;

@@ -18,6 +18,7 @@ mod appeals;
 mod catalog;
 mod concurrency;
 mod csrf;
+mod datasets;
 mod evaluations;
 mod input;
 mod login;
