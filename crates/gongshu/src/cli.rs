@@ -22,6 +22,55 @@ pub enum Command {
     Admin(AdminCommand),
     /// 演示：建立示例县的机构与用户，走通全流程，然后启动控制台
     Demo(DemoArgs),
+    /// 数据集：数源单位向本单位目录资源加载数据（CSV、Parquet、PostgreSQL）
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum DatasetCommand {
+    /// 加载数据：流式上传到平台，生成新的加密版本并评估数据质量
+    Load(DatasetLoadArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DatasetLoadArgs {
+    /// 平台地址（明文 http 仅允许本机地址）
+    #[arg(long, env = "GONGSHU_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// 本单位的接口密钥（只从环境变量读取，避免出现在进程列表中）
+    #[arg(long = "api-key-from-env", env = "GONGSHU_API_KEY", hide_env_values = true, hide = true)]
+    pub api_key: Option<String>,
+    /// 目录资源编号
+    #[arg(long)]
+    pub resource: String,
+    /// 数据文件（CSV 或 Parquet；`-` 为标准输入的 CSV）
+    #[arg(long, conflicts_with = "postgres", required_unless_present = "postgres")]
+    pub file: Option<PathBuf>,
+    /// 文件格式（默认按扩展名判断）
+    #[arg(long, value_parser = ["csv", "parquet"])]
+    pub format: Option<String>,
+    /// 源 PostgreSQL 数据库连接串（配合 --table 或 --query）
+    #[arg(long, env = "GONGSHU_SOURCE_POSTGRES", hide_env_values = true)]
+    pub postgres: Option<String>,
+    /// 源数据库中的表（可带模式名，如 public.readings）
+    #[arg(long, requires = "postgres", conflicts_with = "query")]
+    pub table: Option<String>,
+    /// 源数据库中的查询
+    #[arg(long, requires = "postgres")]
+    pub query: Option<String>,
+    /// 加载方式：replace（全量替换）或 append（增量追加）
+    #[arg(long, default_value = "replace", value_parser = ["replace", "append"])]
+    pub mode: String,
+    /// CSV 编码：auto、utf-8 或 gb18030（含 gbk）
+    #[arg(long, default_value = "auto")]
+    pub encoding: String,
+    /// 允许跳过的格式错误行数（默认 0：任一错误行即整体失败）
+    #[arg(long, default_value_t = 0)]
+    pub max_bad_rows: u64,
+    /// 不显示进度条
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Where the platform keeps its state.

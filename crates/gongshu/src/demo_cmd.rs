@@ -18,7 +18,7 @@ use crate::demo_governance as governance;
 
 /// GB 32100-2015 check character for the first 17 characters of a unified
 /// social credit code (used only to make valid synthetic codes).
-fn credit_code(body17: &str) -> String {
+pub(crate) fn credit_code(body17: &str) -> String {
     const CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
     const WEIGHTS: [u32; 17] = [
         1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
@@ -291,14 +291,23 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         &["case_officer", "reviewer"],
     )
     .await?;
+    let power_admin = person(&app, &admin, &power, "power.admin", "冯供管", &["admin"]).await?;
     let bank_admin = person(&app, &admin, &bank, "bank.admin", "周信贷", &["admin"]).await?;
     let ops_admin = person(&app, &admin, &ops, "ops.admin", "吴运维", &["admin"]).await?;
+
+    let (bills_id, power_key) = crate::demo_data::run(
+        &app,
+        &power_officer.actor,
+        &power_admin.actor,
+        &power,
+    )
+    .await?;
 
     let today = gongshu_app::inbox::shanghai_today(app.clock().now());
     let power_bill = "0193a5f0-0000-7000-8000-000000000001".to_owned();
     let enterprise_registry = "0193a5f0-0000-7000-8000-000000000002".to_owned();
 
-    println!("4. 运营机构遴选与应用场景");
+    println!("5. 运营机构遴选与应用场景");
     governance::select_operator(
         &app,
         &admin,
@@ -317,7 +326,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     )
     .await?;
 
-    println!("5. 授权运营协议：起草 → 征求意见 → 三重一大决策 → 签订 → 十个工作日内备案");
+    println!("6. 授权运营协议：起草 → 征求意见 → 三重一大决策 → 签订 → 十个工作日内备案");
     let draft = governance::draft_agreement(
         &app,
         &admin,
@@ -329,7 +338,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     governance::complete_agreement(&app, &admin, &ia_approver.actor, &regulator, &draft, today)
         .await?;
 
-    println!("6. 数据需求：运营机构与行业主管部门联合申请，实施机构、数据管理部门、数源单位审批");
+    println!("7. 数据需求：运营机构与行业主管部门联合申请，实施机构、数据管理部门、数源单位审批");
     let grants = governance::data_demand(
         &app,
         &op_admin.actor,
@@ -352,7 +361,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     .await?;
     println!("  · 另一项数据需求待审（出现在各审核方的待办中）：{pending}");
 
-    println!("7. 二级市场准入：四方联合审核，签署不转授权承诺后准入");
+    println!("8. 二级市场准入：四方联合审核，签署不转授权承诺后准入");
     governance::market_entry(
         &app,
         &bank_admin.actor,
@@ -378,7 +387,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         );
     }
 
-    println!("8. 二级市场主体签发接口密钥");
+    println!("9. 二级市场主体签发接口密钥");
     let key = gongshu_app::api_keys::issue_api_key(
         &app,
         &bank_admin.actor,
@@ -399,7 +408,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         key_actor.org_id
     );
 
-    println!("9. 越权尝试（均被拒绝并记入审计日志）");
+    println!("10. 越权尝试（均被拒绝并记入审计日志）");
     for (who, what, result) in [
         (
             "二级市场主体管理员",
@@ -458,7 +467,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         }
     }
 
-    println!("10. 数据管理部门检查审计日志");
+    println!("11. 数据管理部门检查审计日志");
     let records = gongshu_app::audit_inspect::list(&app, &inspector.actor, &Default::default())
         .await
         .map_err(e)?;
@@ -499,7 +508,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         ok.index, ok.size
     );
 
-    println!("11. 离线校验整个审计日志");
+    println!("12. 离线校验整个审计日志");
     let ledger = Arc::clone(app.ledger());
     tokio::task::spawn_blocking(move || ledger.sync())
         .await
@@ -536,6 +545,11 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     println!(
         "  {:<18} 口令 {}  动态口令密钥 {}",
         boot.username, boot.password, boot.totp_secret
+    );
+    println!("\n供电公司数据加载（数据集 {bills_id}）：");
+    println!(
+        "  GONGSHU_API_KEY={power_key} gongshu dataset load --server http://{} --resource {bills_id} --file 账单.csv --mode append",
+        args.listen
     );
     if args.no_serve {
         return Ok(());

@@ -3,7 +3,9 @@
 mod admin_cmd;
 mod audit_cmd;
 mod cli;
+mod dataset_cmd;
 mod demo_cmd;
+mod demo_data;
 mod demo_governance;
 mod runtime;
 mod serve_cmd;
@@ -20,6 +22,9 @@ fn main() -> std::process::ExitCode {
             runtime::block_on(admin_cmd::bootstrap(a))
         }
         cli::Command::Demo(a) => runtime::block_on(demo_cmd::run(a)),
+        cli::Command::Dataset(cli::DatasetCommand::Load(a)) => {
+            runtime::block_on(dataset_cmd::run(a))
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
