@@ -108,10 +108,13 @@ fn epoch_days(d: NaiveDate) -> Option<i32> {
     i32::try_from(d.signed_duration_since(epoch).num_days()).ok()
 }
 
+/// `true`/`false`, `1`/`0`, PostgreSQL's `t`/`f`, and 是/否 (any ASCII case).
 fn parse_bool(s: &str) -> Option<bool> {
-    if s == "1" || s.eq_ignore_ascii_case("true") {
+    let yes = ["1", "true", "t", "是"];
+    let no = ["0", "false", "f", "否"];
+    if yes.iter().any(|y| s.eq_ignore_ascii_case(y)) {
         Some(true)
-    } else if s == "0" || s.eq_ignore_ascii_case("false") {
+    } else if no.iter().any(|n| s.eq_ignore_ascii_case(n)) {
         Some(false)
     } else {
         None

@@ -64,6 +64,32 @@ fn dir_non_empty(dir: &Path) -> Result<bool, VaultError> {
     }
 }
 
+/// Removes the temporary files of loads a crash interrupted. They hold
+/// only ciphertext under a data key that was never wrapped (so nothing can
+/// decrypt them), but they would waste space forever.
+fn remove_interrupted_loads(data: &Path) -> Result<(), VaultError> {
+    let datasets = match fs::read_dir(data) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(VaultError::io(data, e)),
+    };
+    for ds in datasets {
+        let ds = ds.map_err(|e| VaultError::io(data, e))?.path();
+        let Ok(files) = fs::read_dir(&ds) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let name = f.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let p = f.path();
+                fs::remove_file(&p).map_err(|e| VaultError::io(&p, e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks a dataset id: 1..=128 of ASCII letters, digits, `-`, `_`, `.`, not starting with `.`.
 fn check_id(id: &str) -> Result<(), VaultError> {
     let ok = !id.is_empty()
@@ -108,6 +134,7 @@ impl Vault {
             fs::create_dir_all(&p).map_err(|e| VaultError::io(&p, e))?;
         }
         let pseudonyms = pseudonym::PseudonymKey::load_or_create(&dir, kek.as_ref())?;
+        remove_interrupted_loads(&dir.join("data"))?;
         Ok(Self {
             dir,
             kek,

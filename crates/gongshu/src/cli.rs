@@ -39,13 +39,22 @@ pub struct DatasetLoadArgs {
     #[arg(long, env = "GONGSHU_SERVER", default_value = "http://127.0.0.1:8080")]
     pub server: String,
     /// 本单位的接口密钥（只从环境变量读取，避免出现在进程列表中）
-    #[arg(long = "api-key-from-env", env = "GONGSHU_API_KEY", hide_env_values = true, hide = true)]
+    #[arg(
+        long = "api-key-from-env",
+        env = "GONGSHU_API_KEY",
+        hide_env_values = true,
+        hide = true
+    )]
     pub api_key: Option<String>,
     /// 目录资源编号
     #[arg(long)]
     pub resource: String,
     /// 数据文件（CSV 或 Parquet；`-` 为标准输入的 CSV）
-    #[arg(long, conflicts_with = "postgres", required_unless_present = "postgres")]
+    #[arg(
+        long,
+        conflicts_with = "postgres",
+        required_unless_present = "postgres"
+    )]
     pub file: Option<PathBuf>,
     /// 文件格式（默认按扩展名判断）
     #[arg(long, value_parser = ["csv", "parquet"])]

@@ -62,7 +62,11 @@ impl Progress {
         let rate = self.bar.per_sec();
         let pos = self.bar.position().max(1);
         // Rows per second from the byte rate and the mean row size so far.
-        let row_rate = if rows > 0 { rate * rows as f64 / pos as f64 } else { 0.0 };
+        let row_rate = if rows > 0 {
+            rate * rows as f64 / pos as f64
+        } else {
+            0.0
+        };
         self.bar
             .set_message(format!("约 {rows} 行，{row_rate:.0} 行/秒"));
     }
@@ -292,23 +296,26 @@ pub async fn run(args: DatasetLoadArgs) -> Result<(), String> {
                     .unwrap_or_else(|e| Err(format!("读取任务失败：{e}")))
                 }
                 (None, Some(url)) => {
-                    produce_postgres(&url, table.as_deref(), query.as_deref(), tx.clone(), &progress)
-                        .await
+                    produce_postgres(
+                        &url,
+                        table.as_deref(),
+                        query.as_deref(),
+                        tx.clone(),
+                        &progress,
+                    )
+                    .await
                 }
                 (None, None) => Err("请用 --file 或 --postgres 指定数据来源".into()),
             };
             if let Err(msg) = &result {
                 // Abort the upload: the server then stores nothing.
-                let _ = tx
-                    .send(Err(std::io::Error::other(msg.clone())))
-                    .await;
+                let _ = tx.send(Err(std::io::Error::other(msg.clone()))).await;
             }
             result
         })
     };
 
-    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
-        .map_ok_frames();
+    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).map_ok_frames();
     let request = hyper::Request::post(uri)
         .header("x-api-key", key)
         .header("content-type", "text/csv")
@@ -340,9 +347,7 @@ pub async fn run(args: DatasetLoadArgs) -> Result<(), String> {
 
 /// Turns a stream of chunks into body frames.
 trait MapOkFrames: Sized {
-    fn map_ok_frames(
-        self,
-    ) -> futures_util::stream::MapOk<Self, fn(Bytes) -> Frame<Bytes>>;
+    fn map_ok_frames(self) -> futures_util::stream::MapOk<Self, fn(Bytes) -> Frame<Bytes>>;
 }
 
 impl<S> MapOkFrames for S
@@ -359,7 +364,11 @@ fn print_version(v: &serde_json::Value) {
     println!(
         "已加载：第 {} 版（{}，编码 {}），入库 {} 行，拒收 {} 行",
         v["version"],
-        if v["mode"] == "append" { "增量追加" } else { "全量替换" },
+        if v["mode"] == "append" {
+            "增量追加"
+        } else {
+            "全量替换"
+        },
         v["encoding"].as_str().unwrap_or_default(),
         v["rows_loaded"],
         v["rows_rejected"]
@@ -407,7 +416,10 @@ mod tests {
 
     #[test]
     fn table_names_are_quoted() {
-        assert_eq!(quote_table("public.readings").unwrap(), "\"public\".\"readings\"");
+        assert_eq!(
+            quote_table("public.readings").unwrap(),
+            "\"public\".\"readings\""
+        );
         assert_eq!(quote_table("a\"b").unwrap(), "\"a\"\"b\"");
         assert!(quote_table("a.b.c").is_err() && quote_table("").is_err());
     }

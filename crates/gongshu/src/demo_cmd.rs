@@ -150,6 +150,18 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         "公数演示：涞源县公共数据授权运营平台（数据目录 {}）",
         data_dir.display()
     );
+    // So that `gongshu serve --data-dir <dir>` restarts this demo platform later.
+    std::fs::create_dir_all(&data_dir)
+        .and_then(|()| {
+            std::fs::write(
+                data_dir.join("gongshu.toml"),
+                format!(
+                    "# 演示平台的配置（gongshu demo 生成）\naudit_origin = \"{}\"\nsecure_cookies = false\n",
+                    cfg.audit_origin
+                ),
+            )
+        })
+        .map_err(|e| format!("无法写入演示配置：{e}"))?;
     let app = crate::runtime::open(&cfg).await?;
 
     println!("1. 初始化：实施机构与管理员");
@@ -291,17 +303,20 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         &["case_officer", "reviewer"],
     )
     .await?;
-    let power_admin = person(&app, &admin, &power, "power.admin", "冯供管", &["admin"]).await?;
+    let power_admin = person(
+        &app,
+        &admin,
+        &power,
+        "power.admin",
+        "冯供管",
+        &["admin", "case_officer"],
+    )
+    .await?;
     let bank_admin = person(&app, &admin, &bank, "bank.admin", "周信贷", &["admin"]).await?;
     let ops_admin = person(&app, &admin, &ops, "ops.admin", "吴运维", &["admin"]).await?;
 
-    let (bills_id, power_key) = crate::demo_data::run(
-        &app,
-        &power_officer.actor,
-        &power_admin.actor,
-        &power,
-    )
-    .await?;
+    let (bills_id, power_key) =
+        crate::demo_data::run(&app, &power_officer.actor, &power_admin.actor, &power).await?;
 
     let today = gongshu_app::inbox::shanghai_today(app.clock().now());
     let power_bill = "0193a5f0-0000-7000-8000-000000000001".to_owned();

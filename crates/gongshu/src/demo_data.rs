@@ -29,16 +29,51 @@ fn column(name: &str, desc: &str, grade: &str, pi: &str, class: &str, ty: &str) 
 }
 
 fn resource() -> ResourceInput {
-    let mut code = column("credit_code", "统一社会信用代码", "general_2", "none", "direct_id", "string");
+    let mut code = column(
+        "credit_code",
+        "统一社会信用代码",
+        "general_2",
+        "none",
+        "direct_id",
+        "string",
+    );
     code.required = true;
     code.validity = Some("credit_code".into());
-    let mut month = column("bill_month", "账期（月初日期）", "general_1", "none", "quasi_id", "date");
+    let mut month = column(
+        "bill_month",
+        "账期（月初日期）",
+        "general_1",
+        "none",
+        "quasi_id",
+        "date",
+    );
     month.required = true;
-    let mut town = column("township", "用电地址所在乡镇", "general_1", "none", "quasi_id", "string");
+    let mut town = column(
+        "township",
+        "用电地址所在乡镇",
+        "general_1",
+        "none",
+        "quasi_id",
+        "string",
+    );
     town.validity = Some(format!("enum:{}", TOWNSHIPS.join("|")));
-    let mut amount = column("amount_fen", "当月电费（分）", "general_3", "none", "sensitive", "int64");
+    let mut amount = column(
+        "amount_fen",
+        "当月电费（分）",
+        "general_3",
+        "none",
+        "sensitive",
+        "int64",
+    );
     amount.validity = Some("range:0..100000000".into());
-    let on_time = column("paid_on_time", "是否按时缴费", "general_2", "none", "sensitive", "boolean");
+    let on_time = column(
+        "paid_on_time",
+        "是否按时缴费",
+        "general_2",
+        "none",
+        "sensitive",
+        "boolean",
+    );
     ResourceInput {
         name: "企业用电缴费记录".into(),
         summary: "涞源县内企业按月的电费金额与缴费是否按时".into(),
@@ -60,7 +95,14 @@ fn resource() -> ResourceInput {
     }
 }
 
-const TOWNSHIPS: [&str; 6] = ["涞源镇", "银坊镇", "走马驿镇", "水堡镇", "王安镇", "杨家庄镇"];
+const TOWNSHIPS: [&str; 6] = [
+    "涞源镇",
+    "银坊镇",
+    "走马驿镇",
+    "水堡镇",
+    "王安镇",
+    "杨家庄镇",
+];
 
 /// Deterministic synthetic bills: `months` starting at `first` (1-based) of 2025.
 pub(crate) fn bills_csv(first: u32, months: u32) -> String {
@@ -70,13 +112,15 @@ pub(crate) fn bills_csv(first: u32, months: u32) -> String {
             let code = credit_code(&format!("9113063{:010}", 3_000_000 + i));
             let town = TOWNSHIPS[i % TOWNSHIPS.len()];
             // A small share of bills lack an amount, and a few are late.
-            let amount = if (i + m as usize) % 97 == 0 {
+            let amount = if (i + m as usize).is_multiple_of(97) {
                 String::new()
             } else {
                 (((i * 7919 + m as usize * 104_729) % 500_000) + 2_000).to_string()
             };
-            let on_time = (i * 31 + m as usize) % 23 != 0;
-            out.push_str(&format!("{code},2025-{m:02}-01,{town},{amount},{on_time}\n"));
+            let on_time = !(i * 31 + m as usize).is_multiple_of(23);
+            out.push_str(&format!(
+                "{code},2025-{m:02}-01,{town},{amount},{on_time}\n"
+            ));
         }
     }
     out
@@ -133,12 +177,14 @@ pub(crate) async fn run(
         power_admin,
         &NewApiKey {
             org_id: power_org.to_owned(),
-            scope: format!("dataset:{id}/load"),
+            scope: datasets::load_scope(&id),
             valid_days: 30,
         },
     )
     .await
     .map_err(e)?;
-    println!("  · 命令行加载：GONGSHU_API_KEY=<供电公司密钥> gongshu dataset load --resource {id} --file 账单.csv --mode append");
+    println!(
+        "  · 命令行加载：GONGSHU_API_KEY=<供电公司密钥> gongshu dataset load --resource {id} --file 账单.csv --mode append"
+    );
     Ok((id, key.key))
 }

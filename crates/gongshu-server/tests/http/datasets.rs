@@ -17,6 +17,7 @@ crate::on_both_backends!(
     untyped_or_unclassified_columns_refuse_the_load,
     malformed_rows_are_named_by_line_and_store_nothing,
     late_data_and_quality_alerts_reach_the_providers_inbox,
+    api_keys_load_only_with_the_resources_load_scope,
 );
 
 const RAW_ACCOUNT: &str = "WATERACCT7731";
@@ -406,4 +407,59 @@ async fn late_data_and_quality_alerts_reach_the_providers_inbox(t: TestApp) {
             .iter()
             .any(|k| k.starts_with("dataset."))
     );
+}
+
+async fn api_keys_load_only_with_the_resources_load_scope(t: TestApp) {
+    let p = parties(&t).await;
+    let prov = t.login(&p.provider).await;
+    let id = resource(&t, &prov, true).await;
+    let other_id = resource(&t, &prov, true).await;
+    let admin = t.login(&t.admin).await;
+    let key_admin = t
+        .user_session(&admin, &p.provider.org_id, "water.admin", &["admin"])
+        .await;
+    let org = p.provider.org_id.clone();
+    let issue = |scope: String| {
+        let (t, key_admin, org) = (&t, &key_admin, &org);
+        async move {
+            let r = t
+                .post(
+                    &format!("/api/v1/organisations/{org}/api-keys"),
+                    Auth::Cookie(key_admin),
+                    &json!({ "scope": scope, "valid_days": 30 }),
+                )
+                .await;
+            r.expect(201);
+            r.json()["key"].as_str().unwrap().to_owned()
+        }
+    };
+    let good = issue(format!("dataset:{id}/load")).await;
+    let wrong = issue(format!("dataset:{other_id}/load")).await;
+    let product = issue("product:credit-score/scenario:smb-loans".into()).await;
+    let send = |key: String| {
+        let (t, id) = (&t, &id);
+        async move {
+            t.send(
+                Method::POST,
+                &format!("/api/v1/catalog/resources/{id}/versions"),
+                Auth::ApiKey(&key),
+                Some(("text/csv", csv_rows(4, 0).into_bytes())),
+            )
+            .await
+        }
+    };
+    send(wrong).await.error(403, "forbidden");
+    send(product).await.error(403, "forbidden");
+    let r = send(good.clone()).await;
+    r.expect(201);
+    assert_eq!(r.json()["rows_loaded"], 4);
+    // It may read the dataset's quality as its organisation.
+    let r = t
+        .get(
+            &format!("/api/v1/catalog/resources/{id}/dataset"),
+            Auth::ApiKey(&good),
+        )
+        .await;
+    assert_eq!(r.status, 200, "the key acts for the provider organisation");
+    t.assert_audit_log_verifies().await;
 }
