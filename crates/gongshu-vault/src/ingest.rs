@@ -30,7 +30,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::encoding::Malformed;
 use crate::keys::Dek;
-use crate::pseudonym::PseudonymKey;
+use crate::pseudonym::{PseudonymCache, PseudonymKey};
 use crate::quality::{Profiler, QualityProfile, Validators};
 use crate::schema::{ColumnDef, ColumnType, DatasetSchema};
 use crate::{VaultError, fsutil};
@@ -246,10 +246,26 @@ enum Cell {
 }
 
 /// Parses field `i` of a row; `Err` is the reason the row is malformed.
+/// `YYYY-MM-DD`; the fixed layout is parsed by hand (chrono's format
+/// parser was a visible share of ingestion time), anything else by chrono.
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() == 10 && b.get(4) == Some(&b'-') && b.get(7) == Some(&b'-') {
+        let year = i32::try_from(num(0..4)?).ok()?;
+        return NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
 fn parse_cell(
     def: &ColumnDef,
     field: &str,
-    pseudonyms: &PseudonymKey,
+    pseudonyms: &mut PseudonymCache<'_>,
 ) -> Result<Cell, &'static str> {
     if field.is_empty() {
         return if def.nullable {
@@ -265,8 +281,7 @@ fn parse_cell(
         ColumnType::String => Cell::Str,
         ColumnType::Int64 => Cell::I64(field.trim().parse().map_err(|_| "不是 64 位整数")?),
         ColumnType::Date => {
-            let d = NaiveDate::parse_from_str(field.trim(), "%Y-%m-%d")
-                .map_err(|_| "不是 YYYY-MM-DD 格式的日期")?;
+            let d = parse_date(field.trim()).ok_or("不是 YYYY-MM-DD 格式的日期")?;
             Cell::Date(epoch_days(d).ok_or("日期超出范围")?, d)
         }
         ColumnType::Boolean => {
@@ -324,8 +339,61 @@ fn write_inner<R: Read>(
         hasher: Sha256::new(),
         bytes: 0,
     };
-    let mut writer = ArrowWriter::try_new(sink, arrow_schema.clone(), Some(props))?;
+    let writer = ArrowWriter::try_new(sink, arrow_schema.clone(), Some(props))?;
+    // Two stages on two threads: this one parses, checks and profiles;
+    // the writer thread encodes, compresses and encrypts. A bounded
+    // channel keeps at most two batches in flight (bounded memory).
+    std::thread::scope(|scope| {
+        let (batches, received) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+        let encoder = scope.spawn(move || -> Result<HashingFile, VaultError> {
+            let mut writer = writer;
+            for batch in received {
+                writer.write(&batch)?;
+            }
+            Ok(writer.into_inner()?)
+        });
+        let parsed = parse_rows(
+            &mut csv,
+            (schema, &arrow_schema),
+            options,
+            encoding,
+            pseudonyms,
+            &batches,
+        );
+        drop(batches);
+        let sink = encoder.join().map_err(|_| {
+            VaultError::io(tmp_path, std::io::Error::other("encoder thread failed"))
+        })?;
+        // A parse error explains more than the writer's view of it.
+        let (profile, rejected, bad_rows) = parsed?;
+        let sink = sink?;
+        sink.file
+            .sync_all()
+            .map_err(|e| VaultError::io(tmp_path, e))?;
+        Ok(Written {
+            rows: profile.rows,
+            bytes: sink.bytes,
+            sha256: hex::encode(sink.hasher.finalize().as_slice()),
+            profile,
+            rejected,
+            bad_rows,
+            encoding,
+        })
+    })
+}
 
+type Parsed = (QualityProfile, u64, Vec<BadRow>);
+
+/// Parses every row into batches for `batches`, profiling as it goes.
+fn parse_rows<R: Read>(
+    csv: &mut csv::Reader<R>,
+    (schema, arrow_schema): (&DatasetSchema, &SchemaRef),
+    options: &LoadOptions,
+    encoding: crate::Encoding,
+    pseudonyms: &PseudonymKey,
+    batches: &std::sync::mpsc::SyncSender<RecordBatch>,
+) -> Result<Parsed, VaultError> {
+    let mut pseudonyms = PseudonymCache::new(pseudonyms);
     let cols = schema.columns();
     let validators: Vec<_> = cols
         .iter()
@@ -363,7 +431,7 @@ fn write_inner<R: Read>(
             cells.clear();
             invalid.clear();
             for (i, (def, field)) in cols.iter().zip(record.iter()).enumerate() {
-                let cell = parse_cell(def, field, pseudonyms)
+                let cell = parse_cell(def, field, &mut pseudonyms)
                     .map_err(|why| bad(line, i + 1, schema, why))?;
                 if !matches!(cell, Cell::Null)
                     && let Some(Some(v)) = validators.get(i)
@@ -452,27 +520,14 @@ fn write_inner<R: Read>(
         profiler.end_row();
         in_batch += 1;
         if in_batch == BATCH_ROWS {
-            flush_batch(&mut writer, &arrow_schema, &mut builders)?;
+            flush_batch(batches, arrow_schema, &mut builders)?;
             in_batch = 0;
         }
     }
     if in_batch > 0 {
-        flush_batch(&mut writer, &arrow_schema, &mut builders)?;
+        flush_batch(batches, arrow_schema, &mut builders)?;
     }
-    let sink = writer.into_inner()?;
-    sink.file
-        .sync_all()
-        .map_err(|e| VaultError::io(tmp_path, e))?;
-    let profile = profiler.finish();
-    Ok(Written {
-        rows: profile.rows,
-        bytes: sink.bytes,
-        sha256: hex::encode(sink.hasher.finalize().as_slice()),
-        profile,
-        rejected,
-        bad_rows,
-        encoding,
-    })
+    Ok((profiler.finish(), rejected, bad_rows))
 }
 
 fn check_header<R: Read>(
@@ -516,12 +571,13 @@ fn check_header<R: Read>(
 }
 
 fn flush_batch(
-    writer: &mut ArrowWriter<HashingFile>,
+    batches: &std::sync::mpsc::SyncSender<RecordBatch>,
     schema: &SchemaRef,
     builders: &mut [ColBuilder],
 ) -> Result<(), VaultError> {
     let arrays: Vec<ArrayRef> = builders.iter_mut().map(ColBuilder::finish).collect();
     let batch = RecordBatch::try_new(schema.clone(), arrays)?;
-    writer.write(&batch)?;
+    // A closed channel means the writer failed; its error is reported.
+    let _ = batches.send(batch);
     Ok(())
 }

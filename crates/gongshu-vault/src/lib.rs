@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 mod dataset;
+mod distinct;
 mod encoding;
 mod error;
 mod fsutil;

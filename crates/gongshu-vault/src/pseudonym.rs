@@ -20,8 +20,9 @@ const AAD: &[u8] = b"gongshu-vault/pseudonym-key/v1";
 /// Prefix marking a stored pseudonym.
 pub const PSEUDONYM_PREFIX: &str = "p_";
 
-/// The platform's pseudonymisation secret.
-pub(crate) struct PseudonymKey(Zeroizing<[u8; 32]>);
+/// The platform's pseudonymisation secret, kept as a keyed HMAC state
+/// (cloned per value, which saves re-deriving the padded keys each time).
+pub(crate) struct PseudonymKey(hmac::Hmac<Sha256>);
 
 impl fmt::Debug for PseudonymKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -43,26 +44,70 @@ impl PseudonymKey {
                     path,
                     reason: "the pseudonymisation key does not unwrap under this master key",
                 })?;
-            return Ok(Self(key));
+            return Self::keyed(&key);
         }
         let mut key = Zeroizing::new([0u8; 32]);
         getrandom::fill(key.as_mut_slice()).map_err(|_| VaultError::Random)?;
         fsutil::write_atomic(&path, &kek.wrap(&key, AAD)?)?;
-        Ok(Self(key))
+        Self::keyed(&key)
+    }
+
+    fn keyed(key: &Zeroizing<[u8; 32]>) -> Result<Self, VaultError> {
+        hmac::Hmac::<Sha256>::new_from_slice(key.as_slice())
+            .map(Self)
+            .map_err(|_| VaultError::Encrypt)
     }
 
     /// The pseudonym of `value`: surrounding spaces dropped and ASCII
     /// upper-cased first, so `11010519491231002x` and `11010519491231002X`
     /// are the same person; 128 bits of the MAC in hex.
     pub(crate) fn pseudonym(&self, value: &str) -> Result<String, VaultError> {
-        let norm = value.trim().to_ascii_uppercase();
-        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(self.0.as_slice())
-            .map_err(|_| VaultError::Encrypt)?;
-        mac.update(norm.as_bytes());
+        let trimmed = value.trim();
+        let mut mac = self.0.clone();
+        if trimmed.bytes().any(|b| b.is_ascii_lowercase()) {
+            mac.update(trimmed.to_ascii_uppercase().as_bytes());
+        } else {
+            mac.update(trimmed.as_bytes());
+        }
         let tag = mac.finalize().into_bytes();
         let mut out = String::with_capacity(PSEUDONYM_PREFIX.len() + 32);
         out.push_str(PSEUDONYM_PREFIX);
         out.push_str(&hex::encode(tag.get(..16).ok_or(VaultError::Encrypt)?));
         Ok(out)
+    }
+}
+
+/// Most raw values remembered by a [`PseudonymCache`].
+const CACHE_ENTRIES: usize = 1 << 20;
+
+/// Remembers recent pseudonyms during one load: the same person appears in
+/// many rows (monthly readings, bills), and the MAC is the costliest step
+/// of parsing. Bounded (cleared when full); lives in memory only for the
+/// load, like the input rows themselves.
+pub(crate) struct PseudonymCache<'a> {
+    key: &'a PseudonymKey,
+    map: std::collections::HashMap<String, String, foldhash::fast::FixedState>,
+}
+
+impl<'a> PseudonymCache<'a> {
+    pub(crate) fn new(key: &'a PseudonymKey) -> Self {
+        Self {
+            key,
+            map: std::collections::HashMap::with_hasher(foldhash::fast::FixedState::with_seed(
+                0x5bd1_e995,
+            )),
+        }
+    }
+
+    pub(crate) fn pseudonym(&mut self, value: &str) -> Result<String, VaultError> {
+        if let Some(p) = self.map.get(value) {
+            return Ok(p.clone());
+        }
+        let p = self.key.pseudonym(value)?;
+        if self.map.len() >= CACHE_ENTRIES {
+            self.map.clear();
+        }
+        self.map.insert(value.to_owned(), p.clone());
+        Ok(p)
     }
 }
