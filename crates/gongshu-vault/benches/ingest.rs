@@ -106,6 +106,7 @@ fn duckdb(csv: &Path, out: &Path) -> Option<(f64, u64)> {
     let script = format!(
         "import duckdb, time, resource\n\
          con = duckdb.connect()\n\
+         con.execute('SET enable_progress_bar = false')\n\
          t = time.perf_counter()\n\
          con.execute(\"COPY (SELECT * FROM read_csv('{}')) TO '{}' (FORMAT parquet, COMPRESSION zstd)\")\n\
          print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n",
@@ -122,7 +123,22 @@ fn duckdb(csv: &Path, out: &Path) -> Option<(f64, u64)> {
     }
     let text = String::from_utf8_lossy(&o.stdout);
     let mut parts = text.split_whitespace();
-    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    let parsed = (|| Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?)))();
+    if parsed.is_none() {
+        println!(
+            "duckdb output not understood: {text:?} {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    parsed
+}
+
+/// Rounds per side; the median is reported.
+const ROUNDS: usize = 3;
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 fn main() {
@@ -162,16 +178,23 @@ fn main() {
     let ours_peak = peak_rss_mib();
     assert_eq!(report.info.rows, rows);
     println!(
-        "gongshu: {:.2} s, {:.0} rows/s, peak RSS {} MiB, {} MiB encrypted",
+        "gongshu: median {:.2} s, {:.0} rows/s, peak RSS {} MiB, {} MiB encrypted",
         ours,
         rows as f64 / ours,
         ours_peak.map_or("?".into(), |m| m.to_string()),
         report.info.bytes >> 20
     );
-    match duckdb(&csv, &dir.path().join("duck.parquet")) {
+    let duck: Vec<(f64, u64)> = (0..ROUNDS)
+        .filter_map(|_| duckdb(&csv, &dir.path().join("duck.parquet")))
+        .collect();
+    let duck = (duck.len() == ROUNDS).then(|| {
+        let mut t: Vec<f64> = duck.iter().map(|d| d.0).collect();
+        (median(&mut t), duck.iter().map(|d| d.1).max().unwrap_or(0))
+    });
+    match duck {
         Some((secs, peak)) => {
             println!(
-                "duckdb:  {:.2} s, {:.0} rows/s, peak RSS {} MiB, {} MiB",
+                "duckdb:  median {:.2} s, {:.0} rows/s, peak RSS {} MiB, {} MiB",
                 secs,
                 rows as f64 / secs,
                 peak,
