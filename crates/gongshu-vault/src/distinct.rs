@@ -53,6 +53,34 @@ impl Distinct {
         }
     }
 
+    /// Adds another counter's values.
+    pub(crate) fn merge(&mut self, other: Self) {
+        match other {
+            Self::Exact(set) => {
+                for h in set {
+                    self.insert(h);
+                }
+            }
+            Self::Sketch(theirs) => {
+                let mine = match std::mem::replace(self, Self::new()) {
+                    Self::Sketch(r) => r,
+                    Self::Exact(set) => {
+                        let mut r = Box::new([0u8; M]);
+                        for v in set {
+                            Self::observe(&mut r, v);
+                        }
+                        r
+                    }
+                };
+                let mut merged = mine;
+                for (a, b) in merged.iter_mut().zip(theirs.iter()) {
+                    *a = (*a).max(*b);
+                }
+                *self = Self::Sketch(merged);
+            }
+        }
+    }
+
     /// The count: exact, or the HyperLogLog estimate with the small-range
     /// (linear counting) correction.
     pub(crate) fn count(&self) -> u64 {
@@ -108,5 +136,20 @@ mod tests {
             let err = c.abs_diff(n) * 100 / n;
             assert!(err <= 3, "{n} counted as {c}");
         }
+        // Two halves merged count like the whole.
+        let (mut a, mut b) = (Distinct::new(), Distinct::new());
+        for i in 0..300_000u64 {
+            if i % 2 == 0 { &mut a } else { &mut b }.insert(hasher.hash_one(i % 200_000));
+        }
+        a.merge(b);
+        let c = a.count();
+        assert!(c.abs_diff(200_000) * 100 / 200_000 <= 3, "merged {c}");
+        let (mut a, mut b) = (Distinct::new(), Distinct::new());
+        for i in 0..1000u64 {
+            a.insert(hasher.hash_one(i));
+            b.insert(hasher.hash_one(i + 500));
+        }
+        a.merge(b);
+        assert_eq!(a.count(), 1500, "exact sets merge exactly");
     }
 }

@@ -17,7 +17,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, StringBuilder};
-use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
 use parquet::arrow::ArrowWriter;
@@ -26,7 +25,13 @@ use parquet::encryption::encrypt::FileEncryptionProperties;
 use parquet::file::properties::WriterProperties;
 use sha2::{Digest as _, Sha256};
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Mutex, PoisonError};
+
+use crate::chunks::{Chunk, Chunker};
+use crate::rows::RowParser;
 
 use crate::encoding::Malformed;
 use crate::keys::Dek;
@@ -64,7 +69,7 @@ impl Write for HashingFile {
     }
 }
 
-enum ColBuilder {
+pub(crate) enum ColBuilder {
     Str(StringBuilder),
     I64(Int64Builder),
     Date(Date32Builder),
@@ -72,7 +77,7 @@ enum ColBuilder {
 }
 
 impl ColBuilder {
-    fn new(ty: ColumnType) -> Self {
+    pub(crate) fn new(ty: ColumnType) -> Self {
         match ty {
             ColumnType::String => {
                 Self::Str(StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 16))
@@ -83,7 +88,7 @@ impl ColBuilder {
         }
     }
 
-    fn null(&mut self) {
+    pub(crate) fn null(&mut self) {
         match self {
             Self::Str(b) => b.append_null(),
             Self::I64(b) => b.append_null(),
@@ -92,7 +97,7 @@ impl ColBuilder {
         }
     }
 
-    fn finish(&mut self) -> ArrayRef {
+    pub(crate) fn finish(&mut self) -> ArrayRef {
         match self {
             Self::Str(b) => Arc::new(b.finish()),
             Self::I64(b) => Arc::new(b.finish()),
@@ -183,7 +188,12 @@ pub(crate) struct Written {
     pub(crate) encoding: crate::Encoding,
 }
 
-fn bad(line: u64, column: usize, schema: &DatasetSchema, reason: impl Into<String>) -> BadRow {
+pub(crate) fn bad(
+    line: u64,
+    column: usize,
+    schema: &DatasetSchema,
+    reason: impl Into<String>,
+) -> BadRow {
     let column_name = column
         .checked_sub(1)
         .and_then(|i| schema.columns().get(i))
@@ -206,8 +216,15 @@ fn csv_err(
     VaultError::from(bad(line, column, schema, reason))
 }
 
-fn map_csv_error(e: csv::Error, schema: &DatasetSchema, encoding: crate::Encoding) -> VaultError {
-    let line = e.position().map_or(0, csv::Position::line);
+/// A csv error as a vault error; `first_line` is the input line of the
+/// parsed text's first byte.
+pub(crate) fn map_csv_error(
+    e: csv::Error,
+    schema: &DatasetSchema,
+    encoding: crate::Encoding,
+    first_line: u64,
+) -> VaultError {
+    let line = first_line + e.position().map_or(1, csv::Position::line) - 1;
     match e.into_kind() {
         csv::ErrorKind::Utf8 { err, .. } => csv_err(
             line,
@@ -236,7 +253,7 @@ fn map_csv_error(e: csv::Error, schema: &DatasetSchema, encoding: crate::Encodin
 }
 
 /// A parsed field of the current row, before it is appended.
-enum Cell {
+pub(crate) enum Cell {
     Null,
     Str,
     Pseudo(String),
@@ -262,7 +279,7 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
-fn parse_cell(
+pub(crate) fn parse_cell(
     def: &ColumnDef,
     field: &str,
     pseudonyms: &mut PseudonymCache<'_>,
@@ -317,13 +334,10 @@ fn write_inner<R: Read>(
     aad: Vec<u8>,
 ) -> Result<Written, VaultError> {
     let (reader, encoding) = crate::encoding::decode(reader, options.encoding)
-        .map_err(|e| VaultError::io(Path::new("<input>"), e))?;
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .buffer_capacity(1 << 18)
-        .from_reader(reader);
-    check_header(&mut csv, schema, encoding)?;
+        .map_err(|e| read_error(e, options.encoding))?;
+    let mut chunker = Chunker::new(reader, 1);
+    let header = chunker.header().map_err(|e| read_error(e, encoding))?;
+    check_header(&header, schema, encoding)?;
 
     let enc = FileEncryptionProperties::builder(dek.bytes().to_vec())
         .with_aad_prefix(aad)
@@ -332,40 +346,64 @@ fn write_inner<R: Read>(
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .with_file_encryption_properties(enc)
         .build();
-    let arrow_schema: SchemaRef = schema.to_arrow();
     let file = fsutil::create_private(tmp_path)?;
     let sink = HashingFile {
         file,
         hasher: Sha256::new(),
         bytes: 0,
     };
-    let writer = ArrowWriter::try_new(sink, arrow_schema.clone(), Some(props))?;
-    // Two stages on two threads: this one parses, checks and profiles;
-    // the writer thread encodes, compresses and encrypts. A bounded
-    // channel keeps at most two batches in flight (bounded memory).
+    let writer = ArrowWriter::try_new(sink, schema.to_arrow(), Some(props))?;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8));
+    // The first chunk whose parse failed (u64::MAX: none). Chunks before
+    // it are still parsed, so the earliest malformed row is the one reported.
+    let abort = AtomicU64::new(u64::MAX);
+    let (work, queue) = sync_channel::<Chunk>(workers * 2);
+    let queue = Mutex::new(queue);
+    // Stages: this thread reads and splits the input into chunks of whole
+    // records; `workers` threads parse, check and profile them; one thread
+    // encodes, compresses and encrypts the batches in input order. Bounded
+    // channels keep memory bounded whatever the input size.
     std::thread::scope(|scope| {
-        let (batches, received) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
-        let encoder = scope.spawn(move || -> Result<HashingFile, VaultError> {
-            let mut writer = writer;
-            for batch in received {
-                writer.write(&batch)?;
-            }
-            Ok(writer.into_inner()?)
-        });
-        let parsed = parse_rows(
-            &mut csv,
-            (schema, &arrow_schema),
-            options,
-            encoding,
-            pseudonyms,
-            &batches,
-        );
+        let (batches, received) = sync_channel::<(u64, Vec<RecordBatch>)>(workers * 2);
+        let encoder = scope.spawn(move || encode_in_order(writer, &received));
+        let mut handles = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (batches, queue, abort) = (batches.clone(), &queue, &abort);
+            handles.push(scope.spawn(move || {
+                parse_worker(
+                    schema, options, encoding, pseudonyms, queue, &batches, abort,
+                )
+            }));
+        }
         drop(batches);
-        let sink = encoder.join().map_err(|_| {
-            VaultError::io(tmp_path, std::io::Error::other("encoder thread failed"))
-        })?;
-        // A parse error explains more than the writer's view of it.
-        let (profile, rejected, bad_rows) = parsed?;
+        let mut read_failure = None;
+        while abort.load(Ordering::Relaxed) == u64::MAX {
+            match chunker.next_chunk() {
+                Ok(Some(chunk)) => {
+                    if work.send(chunk).is_err() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    abort.store(0, Ordering::Relaxed);
+                    read_failure = Some(read_error(e, encoding));
+                    break;
+                }
+            }
+        }
+        drop(work);
+        let results: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(thread_failed(tmp_path))))
+            .collect();
+        let sink = encoder
+            .join()
+            .unwrap_or_else(|_| Err(thread_failed(tmp_path)));
+        if let Some(e) = read_failure {
+            return Err(e);
+        }
+        let (profile, rejected, bad_rows) = merge_workers(results, options.max_bad_rows)?;
         let sink = sink?;
         sink.file
             .sync_all()
@@ -382,163 +420,146 @@ fn write_inner<R: Read>(
     })
 }
 
-type Parsed = (QualityProfile, u64, Vec<BadRow>);
+fn thread_failed(path: &Path) -> VaultError {
+    VaultError::io(path, std::io::Error::other("an ingestion thread failed"))
+}
 
-/// Parses every row into batches for `batches`, profiling as it goes.
-fn parse_rows<R: Read>(
-    csv: &mut csv::Reader<R>,
-    (schema, arrow_schema): (&DatasetSchema, &SchemaRef),
+/// An input read error: malformed GB18030 names its byte offset.
+fn read_error(e: std::io::Error, encoding: crate::Encoding) -> VaultError {
+    let malformed = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<Malformed>())
+        .map(|m| m.byte_offset);
+    match malformed {
+        Some(byte_offset) => VaultError::Encoding {
+            encoding: encoding.as_str(),
+            byte_offset,
+        },
+        None => VaultError::io(Path::new("<input>"), e),
+    }
+}
+
+/// Writes batches in chunk order, whatever order the workers finish in.
+fn encode_in_order(
+    mut writer: ArrowWriter<HashingFile>,
+    received: &Receiver<(u64, Vec<RecordBatch>)>,
+) -> Result<HashingFile, VaultError> {
+    let mut waiting: BTreeMap<u64, Vec<RecordBatch>> = BTreeMap::new();
+    let mut next = 0u64;
+    for (seq, batches) in received {
+        waiting.insert(seq, batches);
+        while let Some(ready) = waiting.remove(&next) {
+            for batch in &ready {
+                writer.write(batch)?;
+            }
+            next += 1;
+        }
+    }
+    Ok(writer.into_inner()?)
+}
+
+type WorkerResult = Result<(Profiler, u64, Vec<BadRow>), VaultError>;
+
+fn parse_worker(
+    schema: &DatasetSchema,
     options: &LoadOptions,
     encoding: crate::Encoding,
     pseudonyms: &PseudonymKey,
-    batches: &std::sync::mpsc::SyncSender<RecordBatch>,
-) -> Result<Parsed, VaultError> {
-    let mut pseudonyms = PseudonymCache::new(pseudonyms);
-    let cols = schema.columns();
-    let validators: Vec<_> = cols
-        .iter()
-        .map(|c| options.validators.get(&c.name))
-        .collect();
-    let references: Vec<_> = cols
-        .iter()
-        .map(|c| options.references.get(&c.name))
-        .collect();
-    let mut builders: Vec<ColBuilder> = cols.iter().map(|c| ColBuilder::new(c.ty)).collect();
-    let mut profiler = Profiler::new(schema);
-    let mut record = csv::StringRecord::new();
-    let mut cells: Vec<Cell> = Vec::with_capacity(cols.len());
-    let mut invalid: Vec<usize> = Vec::new();
-    let mut rejected = 0u64;
-    let mut bad_rows: Vec<BadRow> = Vec::new();
-    let mut in_batch = 0usize;
+    queue: &Mutex<Receiver<Chunk>>,
+    batches: &SyncSender<(u64, Vec<RecordBatch>)>,
+    abort: &AtomicU64,
+) -> WorkerResult {
+    let mut parser = RowParser::new(schema, options, encoding, pseudonyms);
     loop {
-        match csv.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(map_csv_error(e, schema, encoding)),
+        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(chunk) = next else { break };
+        if chunk.seq > abort.load(Ordering::Relaxed) {
+            continue; // after the failure: not needed
         }
-        let line = record.position().map_or(0, csv::Position::line);
-        // Parse the whole row first, so a malformed row appends nothing.
-        let parsed: Result<(), BadRow> = (|| {
-            if record.len() != cols.len() {
-                return Err(bad(
-                    line,
-                    0,
-                    schema,
-                    format!("本行有 {} 个字段，应为 {} 个", record.len(), cols.len()),
-                ));
+        match parser.parse_chunk(&chunk) {
+            Ok(out) => {
+                if batches.send((chunk.seq, out)).is_err() {
+                    break; // the encoder failed; its error is reported
+                }
             }
-            cells.clear();
-            invalid.clear();
-            for (i, (def, field)) in cols.iter().zip(record.iter()).enumerate() {
-                let cell = parse_cell(def, field, &mut pseudonyms)
-                    .map_err(|why| bad(line, i + 1, schema, why))?;
-                if !matches!(cell, Cell::Null)
-                    && let Some(Some(v)) = validators.get(i)
-                    && !v(field)
-                {
-                    invalid.push(i);
-                }
-                cells.push(cell);
-            }
-            Ok(())
-        })();
-        if let Err(row) = parsed {
-            rejected += 1;
-            if options.max_bad_rows == 0 {
-                return Err(row.into());
-            }
-            if bad_rows.len() < MAX_REPORTED_BAD_ROWS {
-                bad_rows.push(row);
-            }
-            if rejected > options.max_bad_rows {
-                return Err(VaultError::TooManyBadRows {
-                    limit: options.max_bad_rows,
-                    samples: bad_rows,
-                });
-            }
-            continue;
-        }
-        for &i in &invalid {
-            profiler.invalid(i, line);
-        }
-        for (i, ((cell, b), field)) in cells
-            .iter()
-            .zip(builders.iter_mut())
-            .zip(record.iter())
-            .enumerate()
-        {
-            let stored = match (cell, b) {
-                (Cell::Null, b) => {
-                    b.null();
-                    profiler.null(i);
-                    None
-                }
-                (Cell::Str, ColBuilder::Str(b)) => {
-                    b.append_value(field);
-                    profiler.string(i, field);
-                    Some(field)
-                }
-                (Cell::Pseudo(p), ColBuilder::Str(b)) => {
-                    b.append_value(p);
-                    profiler.string(i, p);
-                    Some(p.as_str())
-                }
-                (Cell::I64(v), ColBuilder::I64(b)) => {
-                    b.append_value(*v);
-                    profiler.int(i, *v);
-                    None
-                }
-                (Cell::Date(days, d), ColBuilder::Date(b)) => {
-                    b.append_value(*days);
-                    profiler.date(i, *days, *d);
-                    None
-                }
-                (Cell::Bool(v), ColBuilder::Bool(b)) => {
-                    b.append_value(*v);
-                    profiler.boolean(i, *v);
-                    None
-                }
-                // The builder was made from the same column type.
-                _ => {
-                    return Err(VaultError::InvalidSchema(
-                        "cell and column types differ".into(),
-                    ));
-                }
-            };
-            if let Some(Some(set)) = references.get(i) {
-                let hit = match (stored, cell) {
-                    (Some(s), _) => set.contains(s),
-                    (None, Cell::Null) => true,
-                    (None, _) => set.contains(field.trim()),
-                };
-                if !hit {
-                    profiler.unmatched(i);
-                }
+            Err(e) => {
+                abort.fetch_min(chunk.seq, Ordering::Relaxed);
+                return Err(e);
             }
         }
-        profiler.end_row();
-        in_batch += 1;
-        if in_batch == BATCH_ROWS {
-            flush_batch(batches, arrow_schema, &mut builders)?;
-            in_batch = 0;
+        if options.max_bad_rows > 0 && parser.rejected > options.max_bad_rows {
+            abort.fetch_min(chunk.seq, Ordering::Relaxed);
         }
     }
-    if in_batch > 0 {
-        flush_batch(batches, arrow_schema, &mut builders)?;
-    }
-    Ok((profiler.finish(), rejected, bad_rows))
+    Ok(parser.finish())
 }
 
-fn check_header<R: Read>(
-    csv: &mut csv::Reader<R>,
+/// Joins the workers' results: the earliest row error wins; otherwise the
+/// bad-row limit applies to the total, and the profiles merge.
+fn merge_workers(results: Vec<WorkerResult>, limit: u64) -> Result<Parsed, VaultError> {
+    let mut row_error: Option<VaultError> = None;
+    let mut oks = Vec::new();
+    for r in results {
+        match r {
+            Ok(ok) => oks.push(ok),
+            Err(e @ VaultError::Csv { .. }) => {
+                let line = |e: &VaultError| match e {
+                    VaultError::Csv { line, .. } => *line,
+                    _ => u64::MAX,
+                };
+                if row_error.as_ref().is_none_or(|old| line(&e) < line(old)) {
+                    row_error = Some(e);
+                }
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    if let Some(e) = row_error {
+        return Err(e);
+    }
+    let mut rejected = 0u64;
+    let mut bad_rows = Vec::new();
+    let mut merged: Option<Profiler> = None;
+    for (profiler, n, rows) in oks {
+        rejected += n;
+        bad_rows.extend(rows);
+        match &mut merged {
+            Some(m) => m.merge(profiler),
+            None => merged = Some(profiler),
+        }
+    }
+    bad_rows.sort_by_key(|b| b.line);
+    bad_rows.truncate(MAX_REPORTED_BAD_ROWS);
+    if limit > 0 && rejected > limit {
+        return Err(VaultError::TooManyBadRows {
+            limit,
+            samples: bad_rows,
+        });
+    }
+    let profile = merged
+        .ok_or_else(|| VaultError::InvalidSchema("no parse worker ran".into()))?
+        .finish();
+    Ok((profile, rejected, bad_rows))
+}
+
+type Parsed = (QualityProfile, u64, Vec<BadRow>);
+
+fn check_header(
+    bytes: &[u8],
     schema: &DatasetSchema,
     encoding: crate::Encoding,
 ) -> Result<(), VaultError> {
-    let header = csv
-        .headers()
-        .map_err(|e| map_csv_error(e, schema, encoding))?
-        .clone();
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut header = csv::StringRecord::new();
+    let found = csv
+        .read_record(&mut header)
+        .map_err(|e| map_csv_error(e, schema, encoding, 1))?;
+    if !found {
+        return Err(csv_err(1, 0, schema, "输入为空，缺少表头"));
+    }
     let cols = schema.columns();
     if header.len() != cols.len() {
         return Err(csv_err(
@@ -567,17 +588,5 @@ fn check_header<R: Read>(
             ));
         }
     }
-    Ok(())
-}
-
-fn flush_batch(
-    batches: &std::sync::mpsc::SyncSender<RecordBatch>,
-    schema: &SchemaRef,
-    builders: &mut [ColBuilder],
-) -> Result<(), VaultError> {
-    let arrays: Vec<ArrayRef> = builders.iter_mut().map(ColBuilder::finish).collect();
-    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
-    // A closed channel means the writer failed; its error is reported.
-    let _ = batches.send(batch);
     Ok(())
 }

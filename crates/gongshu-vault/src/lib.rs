@@ -19,6 +19,7 @@
 //! egress rule can be enforced above it.
 #![warn(missing_docs)]
 
+mod chunks;
 mod dataset;
 mod distinct;
 mod encoding;
@@ -28,6 +29,7 @@ mod ingest;
 mod keys;
 mod pseudonym;
 mod quality;
+mod rows;
 mod schema;
 mod shred;
 

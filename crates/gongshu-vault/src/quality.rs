@@ -245,6 +245,25 @@ impl Profiler {
         }
     }
 
+    /// Adds another worker's profile of other rows of the same load.
+    pub(crate) fn merge(&mut self, other: Self) {
+        self.rows += other.rows;
+        self.invalid_rows += other.invalid_rows;
+        for (mine, theirs) in self.cols.iter_mut().zip(other.cols) {
+            let (p, q) = (&mut mine.profile, theirs.profile);
+            p.null_count += q.null_count;
+            p.invalid_count += q.invalid_count;
+            p.unmatched_count += q.unmatched_count;
+            for v in [q.min, q.max].into_iter().flatten() {
+                Self::extreme(p, v);
+            }
+            p.invalid_lines.extend(q.invalid_lines);
+            p.invalid_lines.sort_unstable();
+            p.invalid_lines.truncate(MAX_INVALID_LINES);
+            mine.distinct.merge(theirs.distinct);
+        }
+    }
+
     pub(crate) fn finish(self) -> QualityProfile {
         let ncols = self.cols.len() as u64;
         let cells = self.rows.saturating_mul(ncols);

@@ -235,3 +235,76 @@ fn references_count_unmatched_values_without_rejecting_rows() {
         "no values in Debug"
     );
 }
+
+#[test]
+fn a_multi_chunk_load_keeps_row_order_line_numbers_and_exact_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path()).unwrap();
+    let schema = DatasetSchema::new(vec![
+        ColumnDef::new("seq", ColumnType::Int64).required(),
+        ColumnDef::new("note", ColumnType::String),
+    ])
+    .unwrap();
+    // ~6 MiB: several 1 MiB chunks; a quoted field with a newline every
+    // 5 000 rows shifts line numbers; every 20 000th row is malformed.
+    let mut text = String::from("seq,note\n");
+    let mut line = 1u64;
+    let mut bad_lines = Vec::new();
+    let mut good = 0i64;
+    for i in 0..200_000i64 {
+        line += 1;
+        if i % 20_000 == 19_999 {
+            text.push_str("not-a-number,x\n");
+            bad_lines.push(line);
+        } else if i % 5_000 == 0 {
+            text.push_str(&format!("{i},\"two\nlines, padded padded padded\"\n"));
+            line += 1;
+            good += 1;
+        } else if i % 7 == 0 {
+            text.push_str(&format!("{i},\n"));
+            good += 1;
+        } else {
+            text.push_str(&format!("{i},a note that pads the row somewhat\n"));
+            good += 1;
+        }
+    }
+    let options = LoadOptions {
+        max_bad_rows: 100,
+        ..LoadOptions::default()
+    };
+    let report = vault
+        .ingest("d", text.as_bytes(), &schema, &options)
+        .unwrap();
+    assert_eq!(report.info.rows, u64::try_from(good).unwrap());
+    assert_eq!(report.rejected_rows, 10);
+    assert_eq!(
+        report.bad_rows.iter().map(|b| b.line).collect::<Vec<_>>(),
+        bad_lines
+    );
+    let nulls = (0..200_000i64)
+        .filter(|i| i % 7 == 0 && i % 5_000 != 0 && i % 20_000 != 19_999)
+        .count() as u64;
+    assert_eq!(report.profile.columns[1].null_count, nulls);
+    let batches = vault.read_batches("d", 1).unwrap();
+    let mut expected = (0..200_000i64).filter(|i| i % 20_000 != 19_999);
+    for batch in batches {
+        let batch = batch.unwrap();
+        let seq = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap();
+        for v in seq.iter() {
+            assert_eq!(v, expected.next(), "rows stay in input order");
+        }
+    }
+    assert!(expected.next().is_none());
+    // With the limit 0 the earliest malformed line is the error.
+    let err = vault
+        .ingest("e", text.as_bytes(), &schema, &LoadOptions::default())
+        .unwrap_err();
+    assert!(
+        matches!(err, VaultError::Csv { line, column: 1, .. } if line == bad_lines[0]),
+        "{err:?}"
+    );
+}

@@ -1,0 +1,211 @@
+//! One parse worker: turns chunks of CSV records into Arrow batches,
+//! checking types, pseudonymising direct identifiers, counting validity
+//! and consistency, and profiling. Several workers run on one load.
+
+use std::collections::HashSet;
+
+use arrow::array::ArrayRef;
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+
+use crate::VaultError;
+use crate::chunks::Chunk;
+use crate::ingest::{
+    BATCH_ROWS, BadRow, Cell, ColBuilder, LoadOptions, MAX_REPORTED_BAD_ROWS, bad, map_csv_error,
+    parse_cell,
+};
+use crate::pseudonym::{PseudonymCache, PseudonymKey};
+use crate::quality::{Profiler, Validator};
+use crate::schema::DatasetSchema;
+
+/// A parse worker's state across the chunks it handles.
+pub(crate) struct RowParser<'a> {
+    schema: &'a DatasetSchema,
+    arrow_schema: SchemaRef,
+    options: &'a LoadOptions,
+    encoding: crate::Encoding,
+    validators: Vec<Option<&'a Validator>>,
+    references: Vec<Option<&'a HashSet<String>>>,
+    pseudonyms: PseudonymCache<'a>,
+    builders: Vec<ColBuilder>,
+    profiler: Profiler,
+    /// Malformed rows skipped so far.
+    pub(crate) rejected: u64,
+    /// The first malformed rows skipped.
+    pub(crate) bad_rows: Vec<BadRow>,
+}
+
+impl<'a> RowParser<'a> {
+    pub(crate) fn new(
+        schema: &'a DatasetSchema,
+        options: &'a LoadOptions,
+        encoding: crate::Encoding,
+        pseudonyms: &'a PseudonymKey,
+    ) -> Self {
+        let cols = schema.columns();
+        Self {
+            schema,
+            arrow_schema: schema.to_arrow(),
+            options,
+            encoding,
+            validators: cols
+                .iter()
+                .map(|c| options.validators.get(&c.name))
+                .collect(),
+            references: cols
+                .iter()
+                .map(|c| options.references.get(&c.name))
+                .collect(),
+            pseudonyms: PseudonymCache::new(pseudonyms),
+            builders: cols.iter().map(|c| ColBuilder::new(c.ty)).collect(),
+            profiler: Profiler::new(schema),
+            rejected: 0,
+            bad_rows: Vec::new(),
+        }
+    }
+
+    /// The worker's profile and malformed rows.
+    pub(crate) fn finish(self) -> (Profiler, u64, Vec<BadRow>) {
+        (self.profiler, self.rejected, self.bad_rows)
+    }
+
+    fn flush(&mut self, out: &mut Vec<RecordBatch>) -> Result<(), VaultError> {
+        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(ColBuilder::finish).collect();
+        out.push(RecordBatch::try_new(self.arrow_schema.clone(), arrays)?);
+        Ok(())
+    }
+
+    /// Parses one chunk into batches. With a bad-row limit of 0 the first
+    /// malformed row is the error; otherwise malformed rows are counted and
+    /// skipped (the caller enforces the limit across workers).
+    pub(crate) fn parse_chunk(&mut self, chunk: &Chunk) -> Result<Vec<RecordBatch>, VaultError> {
+        let schema = self.schema;
+        let cols = schema.columns();
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(chunk.bytes.as_slice());
+        let mut record = csv::StringRecord::new();
+        let mut cells: Vec<Cell> = Vec::with_capacity(cols.len());
+        let mut invalid: Vec<usize> = Vec::new();
+        let mut out = Vec::new();
+        let mut in_batch = 0usize;
+        loop {
+            match csv.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(map_csv_error(e, schema, self.encoding, chunk.first_line)),
+            }
+            let line = chunk.first_line + record.position().map_or(1, csv::Position::line) - 1;
+            // Parse the whole row first, so a malformed row appends nothing.
+            let parsed: Result<(), BadRow> = (|| {
+                if record.len() != cols.len() {
+                    return Err(bad(
+                        line,
+                        0,
+                        schema,
+                        format!("本行有 {} 个字段，应为 {} 个", record.len(), cols.len()),
+                    ));
+                }
+                cells.clear();
+                invalid.clear();
+                for (i, (def, field)) in cols.iter().zip(record.iter()).enumerate() {
+                    let cell = parse_cell(def, field, &mut self.pseudonyms)
+                        .map_err(|why| bad(line, i + 1, schema, why))?;
+                    if !matches!(cell, Cell::Null)
+                        && let Some(Some(v)) = self.validators.get(i)
+                        && !v(field)
+                    {
+                        invalid.push(i);
+                    }
+                    cells.push(cell);
+                }
+                Ok(())
+            })();
+            if let Err(row) = parsed {
+                self.rejected += 1;
+                if self.options.max_bad_rows == 0 {
+                    return Err(row.into());
+                }
+                if self.bad_rows.len() < MAX_REPORTED_BAD_ROWS {
+                    self.bad_rows.push(row);
+                }
+                continue;
+            }
+            for &i in &invalid {
+                self.profiler.invalid(i, line);
+            }
+            self.append_row(&cells, &record)?;
+            in_batch += 1;
+            if in_batch == BATCH_ROWS {
+                self.flush(&mut out)?;
+                in_batch = 0;
+            }
+        }
+        if in_batch > 0 {
+            self.flush(&mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn append_row(&mut self, cells: &[Cell], record: &csv::StringRecord) -> Result<(), VaultError> {
+        let profiler = &mut self.profiler;
+        for (i, ((cell, b), field)) in cells
+            .iter()
+            .zip(self.builders.iter_mut())
+            .zip(record.iter())
+            .enumerate()
+        {
+            let stored = match (cell, b) {
+                (Cell::Null, b) => {
+                    b.null();
+                    profiler.null(i);
+                    None
+                }
+                (Cell::Str, ColBuilder::Str(b)) => {
+                    b.append_value(field);
+                    profiler.string(i, field);
+                    Some(field)
+                }
+                (Cell::Pseudo(p), ColBuilder::Str(b)) => {
+                    b.append_value(p);
+                    profiler.string(i, p);
+                    Some(p.as_str())
+                }
+                (Cell::I64(v), ColBuilder::I64(b)) => {
+                    b.append_value(*v);
+                    profiler.int(i, *v);
+                    None
+                }
+                (Cell::Date(days, d), ColBuilder::Date(b)) => {
+                    b.append_value(*days);
+                    profiler.date(i, *days, *d);
+                    None
+                }
+                (Cell::Bool(v), ColBuilder::Bool(b)) => {
+                    b.append_value(*v);
+                    profiler.boolean(i, *v);
+                    None
+                }
+                // The builder was made from the same column type.
+                _ => {
+                    return Err(VaultError::InvalidSchema(
+                        "cell and column types differ".into(),
+                    ));
+                }
+            };
+            if let Some(Some(set)) = self.references.get(i) {
+                let hit = match (stored, cell) {
+                    (Some(s), _) => set.contains(s),
+                    (None, Cell::Null) => true,
+                    (None, _) => set.contains(field.trim()),
+                };
+                if !hit {
+                    profiler.unmatched(i);
+                }
+            }
+        }
+        profiler.end_row();
+        Ok(())
+    }
+}
