@@ -78,7 +78,7 @@ impl PseudonymKey {
 }
 
 /// Most raw values remembered by a [`PseudonymCache`].
-const CACHE_ENTRIES: usize = 1 << 20;
+const CACHE_ENTRIES: usize = 1 << 16;
 
 /// Remembers recent pseudonyms during one load: the same person appears in
 /// many rows (monthly readings, bills), and the MAC is the costliest step
