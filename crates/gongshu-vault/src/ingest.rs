@@ -232,22 +232,7 @@ pub(crate) fn map_csv_error(
             schema,
             "不是有效的 UTF-8 文本（GB18030/GBK 文件请指定编码 gb18030）",
         ),
-        csv::ErrorKind::Io(io) => {
-            let malformed = io
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<Malformed>())
-                .map(|m| m.byte_offset);
-            match malformed {
-                Some(byte_offset) => VaultError::Encoding {
-                    encoding: encoding.as_str(),
-                    byte_offset,
-                },
-                None => VaultError::Io {
-                    path: "<input>".into(),
-                    source: io,
-                },
-            }
-        }
+        csv::ErrorKind::Io(io) => read_error(io, encoding),
         other => csv_err(line, 0, schema, format!("{other:?}")),
     }
 }
