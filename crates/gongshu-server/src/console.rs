@@ -27,6 +27,8 @@ static TEMPLATES: std::sync::LazyLock<Result<Environment<'static>, minijinja::Er
         env.add_template("home.html", include_str!("../templates/home.html"))?;
         env.add_template("audit.html", include_str!("../templates/audit.html"))?;
         env.add_template("error.html", include_str!("../templates/error.html"))?;
+        env.add_template("datasets.html", include_str!("../templates/datasets.html"))?;
+        env.add_template("dataset.html", include_str!("../templates/dataset.html"))?;
         Ok(env)
     });
 
@@ -40,7 +42,7 @@ fn render_to_string(name: &str, ctx: minijinja::Value) -> Result<String, minijin
     }
 }
 
-fn render(name: &str, ctx: minijinja::Value) -> Response {
+pub(crate) fn render(name: &str, ctx: minijinja::Value) -> Response {
     match render_to_string(name, ctx) {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -50,6 +52,16 @@ fn render(name: &str, ctx: minijinja::Value) -> Response {
     }
 }
 
+/// An error page with the error's HTTP status and Chinese message.
+pub(crate) fn error_page(title: &str, e: &gongshu_app::AppError) -> Response {
+    let mut resp = render(
+        "error.html",
+        context! { title => title, message => e.message_zh() },
+    );
+    *resp.status_mut() = crate::error::status_of(e);
+    resp
+}
+
 /// Console routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -57,6 +69,11 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout_submit))
         .route("/console/audit", get(audit_page))
+        .route("/console/datasets", get(crate::console_datasets::list_page))
+        .route(
+            "/console/datasets/{id}",
+            get(crate::console_datasets::detail_page),
+        )
         .route("/assets/receipt.js", get(receipt_js))
 }
 
@@ -221,15 +238,7 @@ async fn audit_page(
                 context! { records => rows, vkey => state.app.ledger().vkey(), action => q.action },
             )
         }
-        Err(e) => {
-            let status = crate::error::status_of(&e);
-            let mut resp = render(
-                "error.html",
-                context! { title => "无法查看审计记录", message => e.message_zh() },
-            );
-            *resp.status_mut() = status;
-            resp
-        }
+        Err(e) => error_page("无法查看审计记录", &e),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod api_use_applications;
 pub mod auth;
 pub mod config;
 pub mod console;
+mod console_datasets;
 pub mod error;
 pub mod metrics;
 pub mod openapi;

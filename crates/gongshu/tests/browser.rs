@@ -371,5 +371,41 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         results[1].as_str().unwrap().starts_with("err:"),
         "{results}"
     );
+    // The data bureau supervises the quality of the power company's data.
+    client.goto(&format!("{base}/")).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("datasets-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let table = client
+        .wait()
+        .for_element(Locator::Id("datasets"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(table.contains("企业用电缴费记录"), "{table}");
+    assert!(table.contains("18000 行"), "{table}");
+    client
+        .find(Locator::LinkText("企业用电缴费记录"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let rows = client
+        .wait()
+        .for_element(Locator::Id("current-rows"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(rows, "18000");
     client.close().await.unwrap();
 }

@@ -486,15 +486,20 @@ fn version_view(r: DatasetVersionRow) -> VersionView {
     }
 }
 
-/// Who may see a resource's versions and quality: its provider, the data
-/// bureau (quality supervision) and the implementing agency.
-async fn check_can_see(app: &App, actor: &Actor, row: &CatalogResourceRow) -> Result<(), AppError> {
-    let allowed = actor.org_id == row.provider_org_id
+/// Whether `actor` may see the versions and quality of a resource provided
+/// by `provider_org_id`: its provider, the data bureau (quality
+/// supervision) and the implementing agency.
+pub fn may_read_quality(actor: &Actor, provider_org_id: &str) -> bool {
+    actor.org_id == provider_org_id
         || matches!(
             actor.org_kind,
             OrgKind::DataBureau | OrgKind::ImplementingAgency
-        );
-    if allowed {
+        )
+}
+
+/// Refuses (audited) anyone else.
+async fn check_can_see(app: &App, actor: &Actor, row: &CatalogResourceRow) -> Result<(), AppError> {
+    if may_read_quality(actor, &row.provider_org_id) {
         return Ok(());
     }
     let ev = AuditEvent::new("authz.denied")

@@ -18,6 +18,7 @@ crate::on_both_backends!(
     malformed_rows_are_named_by_line_and_store_nothing,
     late_data_and_quality_alerts_reach_the_providers_inbox,
     api_keys_load_only_with_the_resources_load_scope,
+    console_shows_quality_to_the_provider_and_the_bureau_only,
 );
 
 const RAW_ACCOUNT: &str = "WATERACCT7731";
@@ -462,4 +463,72 @@ async fn api_keys_load_only_with_the_resources_load_scope(t: TestApp) {
         .await;
     assert_eq!(r.status, 200, "the key acts for the provider organisation");
     t.assert_audit_log_verifies().await;
+}
+
+async fn console_shows_quality_to_the_provider_and_the_bureau_only(t: TestApp) {
+    let p = parties(&t).await;
+    let prov = t.login(&p.provider).await;
+    let id = resource(&t, &prov, true).await;
+    let mut rows = String::from("account_no,township,volume_m3,reading_date\n");
+    for i in 0..4 {
+        rows.push_str(&format!(
+            "A{i},城关镇,{},2026-02-01\n",
+            if i == 0 { 5000 } else { 5 }
+        ));
+    }
+    load(&t, &prov, &id, "", rows.into_bytes())
+        .await
+        .expect(201);
+
+    let list = t.get("/console/datasets", Auth::CookieNoCsrf(&prov)).await;
+    list.expect(200);
+    let html = list.text();
+    assert!(
+        html.contains("居民用水量") && html.contains("750‰"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("/console/datasets/{id}")));
+    let detail = t
+        .get(
+            &format!("/console/datasets/{id}"),
+            Auth::CookieNoCsrf(&prov),
+        )
+        .await;
+    detail.expect(200);
+    let html = detail.text();
+    assert!(
+        html.contains("volume_m3") && html.contains("未通过校验规则"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("A0") && !html.contains("5000"),
+        "no data values on the page"
+    );
+
+    let bureau = t.login(&p.bureau).await;
+    let html = t
+        .get("/console/datasets", Auth::CookieNoCsrf(&bureau))
+        .await
+        .text();
+    assert!(html.contains("750‰"));
+
+    // The bank sees the catalog entry, not its quality, and no refusal is
+    // recorded for merely browsing; the detail page is refused.
+    let bank = t.login(&p.participant).await;
+    let denied = t.audit_of("authz.denied").await.len();
+    let html = t
+        .get("/console/datasets", Auth::CookieNoCsrf(&bank))
+        .await
+        .text();
+    assert!(html.contains("居民用水量") && !html.contains("750‰"));
+    assert_eq!(t.audit_of("authz.denied").await.len(), denied);
+    t.get(
+        &format!("/console/datasets/{id}"),
+        Auth::CookieNoCsrf(&bank),
+    )
+    .await
+    .expect(403);
+    // Not logged in: to the login page.
+    let r = t.get("/console/datasets", Auth::None).await;
+    assert_eq!(r.status, 303);
 }
