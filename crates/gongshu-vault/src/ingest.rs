@@ -237,11 +237,13 @@ pub(crate) fn map_csv_error(
     }
 }
 
-/// A parsed field of the current row, before it is appended.
+/// A parsed field of the current row, before it is appended. A
+/// pseudonym's text is in the parser's per-column buffer.
+#[derive(Clone, Copy)]
 pub(crate) enum Cell {
     Null,
     Str,
-    Pseudo(String),
+    Pseudo,
     I64(i64),
     Date(i32, NaiveDate),
     Bool(bool),
@@ -268,6 +270,7 @@ pub(crate) fn parse_cell(
     def: &ColumnDef,
     field: &str,
     pseudonyms: &mut PseudonymCache<'_>,
+    pseudonym: &mut String,
 ) -> Result<Cell, &'static str> {
     if field.is_empty() {
         return if def.nullable {
@@ -278,7 +281,10 @@ pub(crate) fn parse_cell(
     }
     Ok(match def.ty {
         ColumnType::String if def.pseudonymised => {
-            Cell::Pseudo(pseudonyms.pseudonym(field).map_err(|_| "无法生成假名")?)
+            pseudonyms
+                .pseudonym_into(field, pseudonym)
+                .map_err(|_| "无法生成假名")?;
+            Cell::Pseudo
         }
         ColumnType::String => Cell::Str,
         ColumnType::Int64 => Cell::I64(field.trim().parse().map_err(|_| "不是 64 位整数")?),

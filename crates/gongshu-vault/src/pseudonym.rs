@@ -99,15 +99,24 @@ impl<'a> PseudonymCache<'a> {
         }
     }
 
-    pub(crate) fn pseudonym(&mut self, value: &str) -> Result<String, VaultError> {
+    /// Writes the pseudonym of `value` into `out` (replacing its content;
+    /// the buffer is reused row after row).
+    pub(crate) fn pseudonym_into(
+        &mut self,
+        value: &str,
+        out: &mut String,
+    ) -> Result<(), VaultError> {
+        out.clear();
         if let Some(p) = self.map.get(value) {
-            return Ok(p.clone());
+            out.push_str(p);
+            return Ok(());
         }
         let p = self.key.pseudonym(value)?;
+        out.push_str(&p);
         if self.map.len() >= CACHE_ENTRIES {
             self.map.clear();
         }
-        self.map.insert(value.to_owned(), p.clone());
-        Ok(p)
+        self.map.insert(value.to_owned(), p);
+        Ok(())
     }
 }

@@ -18,6 +18,15 @@ use crate::pseudonym::{PseudonymCache, PseudonymKey};
 use crate::quality::{Profiler, Validator};
 use crate::schema::DatasetSchema;
 
+/// A column's previous non-empty field and its outcomes.
+struct Last {
+    raw: String,
+    cell: Option<Cell>,
+    invalid: bool,
+    unmatched: bool,
+    pseudonym: String,
+}
+
 /// A parse worker's state across the chunks it handles.
 pub(crate) struct RowParser<'a> {
     schema: &'a DatasetSchema,
@@ -29,6 +38,11 @@ pub(crate) struct RowParser<'a> {
     pseudonyms: PseudonymCache<'a>,
     builders: Vec<ColBuilder>,
     profiler: Profiler,
+    /// Per column: the previous row's raw field and what it parsed to.
+    /// Rows of one entity often repeat a field (the same person, month,
+    /// township); a repeat skips parsing, pseudonymising, validating,
+    /// hashing and the reference lookup, which give the same answers.
+    last: Vec<Last>,
     /// Malformed rows skipped so far.
     pub(crate) rejected: u64,
     /// The first malformed rows skipped.
@@ -59,6 +73,16 @@ impl<'a> RowParser<'a> {
             pseudonyms: PseudonymCache::new(pseudonyms),
             builders: cols.iter().map(|c| ColBuilder::new(c.ty)).collect(),
             profiler: Profiler::new(schema),
+            last: cols
+                .iter()
+                .map(|_| Last {
+                    raw: String::new(),
+                    cell: None,
+                    invalid: false,
+                    unmatched: false,
+                    pseudonym: String::new(),
+                })
+                .collect(),
             rejected: 0,
             bad_rows: Vec::new(),
         }
@@ -87,7 +111,7 @@ impl<'a> RowParser<'a> {
             .from_reader(chunk.bytes.as_slice());
         let mut record = csv::StringRecord::new();
         let mut cells: Vec<Cell> = Vec::with_capacity(cols.len());
-        let mut invalid: Vec<usize> = Vec::new();
+        let mut repeats: Vec<bool> = Vec::with_capacity(cols.len());
         let mut out = Vec::new();
         let mut in_batch = 0usize;
         loop {
@@ -108,17 +132,37 @@ impl<'a> RowParser<'a> {
                     ));
                 }
                 cells.clear();
-                invalid.clear();
-                for (i, (def, field)) in cols.iter().zip(record.iter()).enumerate() {
-                    let cell = parse_cell(def, field, &mut self.pseudonyms)
-                        .map_err(|why| bad(line, i + 1, schema, why))?;
-                    if !matches!(cell, Cell::Null)
-                        && let Some(Some(v)) = self.validators.get(i)
-                        && !v(field)
+                repeats.clear();
+                for (i, ((def, field), last)) in cols
+                    .iter()
+                    .zip(record.iter())
+                    .zip(self.last.iter_mut())
+                    .enumerate()
+                {
+                    if !field.is_empty()
+                        && let Some(cell) = last.cell
+                        && last.raw == field
                     {
-                        invalid.push(i);
+                        cells.push(cell);
+                        repeats.push(true);
+                        continue;
+                    }
+                    last.cell = None;
+                    let cell = parse_cell(def, field, &mut self.pseudonyms, &mut last.pseudonym)
+                        .map_err(|why| bad(line, i + 1, schema, why))?;
+                    last.invalid = !matches!(cell, Cell::Null)
+                        && self
+                            .validators
+                            .get(i)
+                            .is_some_and(|v| v.is_some_and(|v| !v(field)));
+                    last.unmatched = false;
+                    if !matches!(cell, Cell::Null) {
+                        last.raw.clear();
+                        last.raw.push_str(field);
+                        last.cell = Some(cell);
                     }
                     cells.push(cell);
+                    repeats.push(false);
                 }
                 Ok(())
             })();
@@ -132,10 +176,12 @@ impl<'a> RowParser<'a> {
                 }
                 continue;
             }
-            for &i in &invalid {
-                self.profiler.invalid(i, line);
+            for (i, last) in self.last.iter().enumerate() {
+                if last.invalid && !matches!(cells.get(i), Some(Cell::Null)) {
+                    self.profiler.invalid(i, line);
+                }
             }
-            self.append_row(&cells, &record)?;
+            self.append_row(&cells, &repeats, &record)?;
             in_batch += 1;
             if in_batch == BATCH_ROWS {
                 self.flush(&mut out)?;
@@ -148,14 +194,40 @@ impl<'a> RowParser<'a> {
         Ok(out)
     }
 
-    fn append_row(&mut self, cells: &[Cell], record: &csv::StringRecord) -> Result<(), VaultError> {
+    fn append_row(
+        &mut self,
+        cells: &[Cell],
+        repeats: &[bool],
+        record: &csv::StringRecord,
+    ) -> Result<(), VaultError> {
         let profiler = &mut self.profiler;
-        for (i, ((cell, b), field)) in cells
+        for (i, (((cell, b), field), last)) in cells
             .iter()
             .zip(self.builders.iter_mut())
             .zip(record.iter())
+            .zip(self.last.iter_mut())
             .enumerate()
         {
+            if repeats.get(i) == Some(&true) {
+                // Same value as the row before: distinct counts and
+                // extremes cannot change; only append and repeat findings.
+                match (cell, b) {
+                    (Cell::Str, ColBuilder::Str(b)) => b.append_value(field),
+                    (Cell::Pseudo, ColBuilder::Str(b)) => b.append_value(&last.pseudonym),
+                    (Cell::I64(v), ColBuilder::I64(b)) => b.append_value(*v),
+                    (Cell::Date(days, _), ColBuilder::Date(b)) => b.append_value(*days),
+                    (Cell::Bool(v), ColBuilder::Bool(b)) => b.append_value(*v),
+                    _ => {
+                        return Err(VaultError::InvalidSchema(
+                            "cell and column types differ".into(),
+                        ));
+                    }
+                }
+                if last.unmatched {
+                    profiler.unmatched(i);
+                }
+                continue;
+            }
             let stored = match (cell, b) {
                 (Cell::Null, b) => {
                     b.null();
@@ -167,10 +239,10 @@ impl<'a> RowParser<'a> {
                     profiler.string(i, field);
                     Some(field)
                 }
-                (Cell::Pseudo(p), ColBuilder::Str(b)) => {
-                    b.append_value(p);
-                    profiler.string(i, p);
-                    Some(p.as_str())
+                (Cell::Pseudo, ColBuilder::Str(b)) => {
+                    b.append_value(&last.pseudonym);
+                    profiler.string(i, &last.pseudonym);
+                    Some(last.pseudonym.as_str())
                 }
                 (Cell::I64(v), ColBuilder::I64(b)) => {
                     b.append_value(*v);
@@ -203,6 +275,7 @@ impl<'a> RowParser<'a> {
                 if !hit {
                     profiler.unmatched(i);
                 }
+                last.unmatched = !hit;
             }
         }
         profiler.end_row();

@@ -308,3 +308,48 @@ fn a_multi_chunk_load_keeps_row_order_line_numbers_and_exact_counts() {
         "{err:?}"
     );
 }
+
+#[test]
+fn repeated_values_count_their_findings_on_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path()).unwrap();
+    let known: HashSet<String> = [vault.pseudonym("11010519491231002X").unwrap()].into();
+    let options = LoadOptions {
+        validators: gongshu_vault::Validators::new()
+            .with("id_number", gongshu_vault::gb11643_valid),
+        references: HashMap::from([("id_number".to_owned(), known)]),
+        ..LoadOptions::default()
+    };
+    // An invalid, unknown ID three times in a row, a NULL between repeats,
+    // then the valid, known one twice.
+    let csv = "id_number,village,amount\n\
+               110105194912310021,东村,1\n\
+               110105194912310021,东村,1\n\
+               110105194912310021,,1\n\
+               11010519491231002X,东村,\n\
+               11010519491231002X,东村,2\n";
+    let report = vault
+        .ingest("d", csv.as_bytes(), &person_schema(), &options)
+        .unwrap();
+    let id = &report.profile.columns[0];
+    assert_eq!(id.invalid_count, 3);
+    assert_eq!(id.invalid_lines, vec![2, 3, 4]);
+    assert_eq!(id.unmatched_count, 3);
+    assert_eq!(id.distinct_count, 2);
+    assert_eq!(report.profile.columns[1].null_count, 1);
+    assert_eq!(report.profile.columns[1].distinct_count, 1);
+    assert_eq!(report.profile.columns[2].null_count, 1);
+    let ids = strings(&read_all(&vault, "d", 1), 0);
+    let p1 = vault.pseudonym("110105194912310021").unwrap();
+    let p2 = vault.pseudonym("11010519491231002X").unwrap();
+    assert_eq!(
+        ids,
+        vec![
+            Some(p1.clone()),
+            Some(p1.clone()),
+            Some(p1),
+            Some(p2.clone()),
+            Some(p2)
+        ]
+    );
+}
