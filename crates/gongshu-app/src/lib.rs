@@ -72,6 +72,7 @@ pub struct App {
     clock: Arc<dyn Clock>,
     config: AppConfig,
     vault: Option<Arc<gongshu_vault::Vault>>,
+    load_locks: datasets::LoadLocks,
 }
 
 impl App {
@@ -91,6 +92,7 @@ impl App {
             clock,
             config,
             vault: None,
+            load_locks: datasets::LoadLocks::default(),
         };
         let fixed = audit::reconcile(&app.store, &app.ledger).await?;
         if fixed > 0 {
@@ -100,6 +102,10 @@ impl App {
             );
         }
         Ok(app)
+    }
+
+    pub(crate) fn load_locks(&self) -> &datasets::LoadLocks {
+        &self.load_locks
     }
 
     /// Attaches the trusted space's vault (crypto-shredding on termination).

@@ -320,6 +320,8 @@ pub async fn load<R: Read + Send + 'static>(
 ) -> Result<VersionView, AppError> {
     let row = catalog::load(app, resource_id).await?;
     let decided = authorize_load(app, actor, &row).await?;
+    let lock = app.load_locks().get(resource_id);
+    let _serialised = lock.lock().await;
     let result = prepare_and_ingest(app, &row, reader, input).await;
     let (report, mode, base_version, quality) = match result {
         Ok(ok) => ok,
@@ -549,6 +551,22 @@ pub(crate) fn timeliness_of(
 ) -> Option<Timeliness> {
     let freq: UpdateFrequency = entry.input.update_frequency.parse().ok()?;
     Some(timeliness(freq, shanghai_today(loaded_at), today))
+}
+
+/// One lock per resource, held from reading the previous versions to
+/// committing the new one, so concurrent loads of one resource (a replace
+/// racing an append) cannot compute a stale base version.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LoadLocks(Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>);
+
+impl LoadLocks {
+    fn get(&self, resource_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(resource_id.to_owned()).or_default().clone()
+    }
 }
 
 /// Column sets of referenced datasets, for consistency checks.

@@ -19,6 +19,7 @@ crate::on_both_backends!(
     late_data_and_quality_alerts_reach_the_providers_inbox,
     api_keys_load_only_with_the_resources_load_scope,
     console_shows_quality_to_the_provider_and_the_bureau_only,
+    a_replace_racing_an_append_never_mixes_states,
 );
 
 const RAW_ACCOUNT: &str = "WATERACCT7731";
@@ -531,4 +532,38 @@ async fn console_shows_quality_to_the_provider_and_the_bureau_only(t: TestApp) {
     // Not logged in: to the login page.
     let r = t.get("/console/datasets", Auth::None).await;
     assert_eq!(r.status, 303);
+}
+
+async fn a_replace_racing_an_append_never_mixes_states(t: TestApp) {
+    let p = parties(&t).await;
+    let prov = t.login(&p.provider).await;
+    let id = resource(&t, &prov, true).await;
+    load(&t, &prov, &id, "", csv_rows(10, 0).into_bytes())
+        .await
+        .expect(201);
+    for _ in 0..3 {
+        let replace = load(
+            &t,
+            &prov,
+            &id,
+            "?mode=replace",
+            csv_rows(5, 100).into_bytes(),
+        );
+        let append = load(
+            &t,
+            &prov,
+            &id,
+            "?mode=append",
+            csv_rows(3, 200).into_bytes(),
+        );
+        let (r, a) = tokio::join!(replace, append);
+        r.expect(201);
+        a.expect(201);
+        let d = dataset(&t, &prov, &id).await.json();
+        let rows = d["current_rows"].as_i64().unwrap();
+        // Append after the replace: 5 + 3; replace last: 5. Never a mix
+        // with the older state (10 + …).
+        assert!(rows == 8 || rows == 5, "{d}");
+    }
+    t.assert_audit_log_verifies().await;
 }
