@@ -20,6 +20,7 @@ crate::on_both_backends!(
     api_keys_load_only_with_the_resources_load_scope,
     console_shows_quality_to_the_provider_and_the_bureau_only,
     a_replace_racing_an_append_never_mixes_states,
+    consistency_is_checked_against_the_referenced_resource,
 );
 
 const RAW_ACCOUNT: &str = "WATERACCT7731";
@@ -565,5 +566,77 @@ async fn a_replace_racing_an_append_never_mixes_states(t: TestApp) {
         // with the older state (10 + …).
         assert!(rows == 8 || rows == 5, "{d}");
     }
+    t.assert_audit_log_verifies().await;
+}
+
+async fn resource_with(t: &TestApp, s: &Session, name: &str, columns: Value) -> String {
+    let r = t
+        .post(
+            "/api/v1/catalog/resources",
+            Auth::Cookie(s),
+            &json!({
+                "name": name, "summary": "测试", "category": "市场监管", "format": "csv",
+                "update_frequency": "irregular", "sharing_attribute": "conditional",
+                "sharing_method": "sandbox", "use_conditions": "仅限可信数据空间内",
+                "time_coverage_start": "2020-01-01", "industry": "公共管理", "region": "测试县",
+                "contains_sensitive_info": false, "applicable_scenarios": ["信用评价"],
+                "prohibited_scenarios": ["个人画像"], "columns": columns,
+            }),
+        )
+        .await;
+    r.expect(201);
+    r.json()["id"].as_str().unwrap().to_owned()
+}
+
+async fn consistency_is_checked_against_the_referenced_resource(t: TestApp) {
+    let p = parties(&t).await;
+    let prov = t.login(&p.provider).await;
+    let registry = resource_with(
+        &t,
+        &prov,
+        "企业名录",
+        json!([{ "name": "credit_code", "grade": "general_1", "personal_info": "none",
+                 "sandbox_class": "public", "data_type": "string", "required": true }]),
+    )
+    .await;
+    let bills = resource_with(
+        &t,
+        &prov,
+        "企业水费",
+        json!([
+            { "name": "credit_code", "grade": "general_1", "personal_info": "none",
+              "sandbox_class": "public", "data_type": "string",
+              "references": format!("{registry}.credit_code") },
+            { "name": "amount_fen", "grade": "general_2", "personal_info": "none",
+              "sandbox_class": "sensitive", "data_type": "int64" },
+        ]),
+    )
+    .await;
+    let bill_rows = "credit_code,amount_fen\nE1,10\nE2,20\nE3,30\nX9,40\n";
+    // The registry has no data yet: the reference cannot be checked, and says so.
+    let r = load(&t, &prov, &bills, "", bill_rows.as_bytes().to_vec()).await;
+    r.expect(201);
+    assert_eq!(
+        r.json()["quality"]["references_unavailable"],
+        json!(["credit_code"])
+    );
+    assert_eq!(r.json()["quality"]["consistency_permille"], 1000);
+
+    load(
+        &t,
+        &prov,
+        &registry,
+        "",
+        b"credit_code\nE1\nE2\nE3\n".to_vec(),
+    )
+    .await
+    .expect(201);
+    let r = load(&t, &prov, &bills, "", bill_rows.as_bytes().to_vec()).await;
+    r.expect(201);
+    let q = &r.json()["quality"];
+    assert_eq!(q["columns"][0]["unmatched"], 1);
+    assert_eq!(q["consistency_permille"], 750);
+    assert_eq!(q["alerts"][0]["dimension"], "consistency");
+    assert_eq!(q["references_unavailable"], json!([]));
     t.assert_audit_log_verifies().await;
 }
