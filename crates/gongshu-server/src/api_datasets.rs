@@ -23,6 +23,11 @@ use crate::state::AppState;
 
 /// Chunks in flight between the connection and the loader.
 const CHANNEL_CHUNKS: usize = 8;
+/// Largest Parquet body. Parquet needs random access (its footer comes
+/// last), so a Parquet upload is held in memory, never written to disk in
+/// plaintext; bigger files go through `gongshu dataset load`, which
+/// converts on the client side and streams.
+pub const MAX_PARQUET_BYTES: usize = 256 * 1024 * 1024;
 
 /// Documented routes of this module.
 pub const ROUTES: &[RouteDoc] = &[
@@ -30,7 +35,7 @@ pub const ROUTES: &[RouteDoc] = &[
         method: "post",
         path: "/api/v1/catalog/resources/{id}/versions",
         summary: "加载数据（新建数据集版本）",
-        description: "Stream a CSV file (header row = the catalog's column names) as the request body (`Content-Type: text/csv`) to create a new immutable, encrypted version of the provider's own resource. Query: `mode` = `replace` (default) or `append`; `encoding` = `auto` (default), `utf-8` or `gb18030`; `max_bad_rows` (default 0: the first malformed row fails the load). Every column must be classified and typed; direct identifiers are stored as keyed pseudonyms. Malformed input answers 422 naming lines and columns, and nothing is stored. 201 with the version and its quality report.",
+        description: "Stream a CSV file (header row = the catalog's column names) as the request body (`Content-Type: text/csv`), or send a Parquet file (`Content-Type: application/vnd.apache.parquet`, at most 256 MiB, held in memory only) to create a new immutable, encrypted version of the provider's own resource. Query: `mode` = `replace` (default) or `append`; `encoding` = `auto` (default), `utf-8` or `gb18030`; `max_bad_rows` (default 0: the first malformed row fails the load). Every column must be classified and typed; direct identifiers are stored as keyed pseudonyms. Malformed input answers 422 naming lines and columns, and nothing is stored. 201 with the version and its quality report.",
     },
     RouteDoc {
         method: "get",
@@ -80,6 +85,45 @@ async fn load(
 ) -> Result<Response, ApiError> {
     let input = crate::api::query(q)?;
     let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+    let is_parquet = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/vnd.apache.parquet"));
+    if is_parquet {
+        let bytes = http_body_util::Limited::new(request.into_body(), MAX_PARQUET_BYTES)
+            .collect()
+            .await
+            .map_err(|_| {
+                ApiError(gongshu_app::AppError::Validation(vec![
+                    gongshu_app::FieldError::new(
+                        "body",
+                        "dataset.parquet_too_large",
+                        "Parquet 文件超过 256 MiB 或上传中断；大文件请用 gongshu dataset load（在本机转换并流式上传）",
+                    ),
+                ]))
+            })?
+            .to_bytes();
+        // Converts on a blocking thread while the loader consumes the text.
+        let convert = tokio::task::spawn_blocking(move || {
+            let result = gongshu_vault::parquet_to_csv(bytes, |text, _| {
+                tx.blocking_send(Ok(Bytes::from(text))).is_ok()
+            });
+            if let Err(e) = result {
+                let _ = tx.blocking_send(Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("not a readable Parquet file: {e}"),
+                )));
+            }
+        });
+        let reader = ChannelReader {
+            rx,
+            current: Bytes::new(),
+        };
+        let result = datasets::load(&state.app, &auth.actor, &id, reader, &input).await;
+        convert.abort();
+        return Ok((StatusCode::CREATED, Json(result?)).into_response());
+    }
     let mut body = request.into_body();
     // Pumps the body into the channel; a broken connection becomes a read
     // error, so the load fails whole and stores nothing.

@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 mod chunks;
+mod convert;
 mod dataset;
 mod distinct;
 mod encoding;
@@ -33,6 +34,7 @@ mod rows;
 mod schema;
 mod shred;
 
+pub use convert::parquet_to_csv;
 pub use dataset::{Batches, LoadReport, VersionInfo};
 pub use encoding::{Encoding, EncodingNameError};
 pub use error::VaultError;

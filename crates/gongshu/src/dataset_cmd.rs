@@ -148,50 +148,14 @@ fn produce_parquet(
     tx: &mpsc::Sender<Chunk>,
     progress: &Progress,
 ) -> Result<(), String> {
-    use arrow::util::display::{ArrayFormatter, FormatOptions};
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-
     let file =
         std::fs::File::open(path).map_err(|e| format!("无法打开 {}：{e}", path.display()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.with_batch_size(8192).build())
-        .map_err(|e| format!("{} 不是可读的 Parquet 文件：{e}", path.display()))?;
-    let schema = arrow::record_batch::RecordBatchReader::schema(&reader);
-    let to_bytes = |w: csv::Writer<Vec<u8>>| w.into_inner().map_err(|e| e.to_string());
-    let mut out = csv::Writer::from_writer(Vec::with_capacity(CHUNK));
-    out.write_record(schema.fields().iter().map(|f| f.name()))
-        .map_err(|e| e.to_string())?;
-    let options = FormatOptions::default().with_null("");
-    let mut rows = 0u64;
-    for batch in reader {
-        let batch = batch.map_err(|e| format!("读取 Parquet 失败：{e}"))?;
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("Parquet 列类型无法转换：{e}"))?;
-        let mut fields: Vec<String> = Vec::with_capacity(formatters.len());
-        for row in 0..batch.num_rows() {
-            fields.clear();
-            fields.extend(formatters.iter().map(|f| f.value(row).to_string()));
-            out.write_record(&fields).map_err(|e| e.to_string())?;
-        }
-        rows += batch.num_rows() as u64;
-        let buf = to_bytes(std::mem::replace(
-            &mut out,
-            csv::Writer::from_writer(Vec::with_capacity(CHUNK)),
-        ))?;
-        progress.sent(&buf, rows);
-        if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
-            return Ok(());
-        }
-    }
-    let buf = to_bytes(out)?;
-    if !buf.is_empty() {
-        let _ = tx.blocking_send(Ok(Bytes::from(buf)));
-    }
-    Ok(())
+    gongshu_vault::parquet_to_csv(file, |text, rows| {
+        progress.sent(&text, rows);
+        tx.blocking_send(Ok(Bytes::from(text))).is_ok()
+    })
+    .map(|_| ())
+    .map_err(|e| format!("{} 不是可读的 Parquet 文件：{e}", path.display()))
 }
 
 /// Quotes a possibly schema-qualified table name for `COPY`.

@@ -259,6 +259,15 @@ fn vault_error(e: VaultError) -> AppError {
                 "输入在第 {byte_offset} 字节处不是有效的 {encoding} 文本，请确认文件编码（可指定 utf-8 或 gb18030）"
             ),
         )]),
+        // The upload itself could not be read: a broken connection, or a
+        // Parquet body that is not Parquet. The caller's input, not ours.
+        VaultError::Io { path, source } if path == std::path::Path::new("<input>") => {
+            AppError::Validation(vec![FieldError::new(
+                "body",
+                "dataset.input_unreadable",
+                format!("无法读取上传的数据，本次加载未生效（{source}）"),
+            )])
+        }
         VaultError::Destroyed { .. } => refused(
             "dataset.destroyed",
             "该数据集已按授权终止要求不可逆销毁，不能再加载或读取（S-3.3.5）",

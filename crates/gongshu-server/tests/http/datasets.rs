@@ -21,6 +21,7 @@ crate::on_both_backends!(
     console_shows_quality_to_the_provider_and_the_bureau_only,
     a_replace_racing_an_append_never_mixes_states,
     consistency_is_checked_against_the_referenced_resource,
+    parquet_bodies_load_from_memory_and_garbage_is_refused,
 );
 
 const RAW_ACCOUNT: &str = "WATERACCT7731";
@@ -638,5 +639,65 @@ async fn consistency_is_checked_against_the_referenced_resource(t: TestApp) {
     assert_eq!(q["consistency_permille"], 750);
     assert_eq!(q["alerts"][0]["dimension"], "consistency");
     assert_eq!(q["references_unavailable"], json!([]));
+    t.assert_audit_log_verifies().await;
+}
+
+fn parquet_bytes(n: usize) -> Vec<u8> {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Date32Array, Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("account_no", DataType::Utf8, false),
+        Field::new("township", DataType::Utf8, true),
+        Field::new("volume_m3", DataType::Int64, true),
+        Field::new("reading_date", DataType::Date32, true),
+    ]));
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            (0..n).map(|i| format!("{RAW_ACCOUNT}{i}")),
+        )),
+        Arc::new(StringArray::from_iter(
+            (0..n).map(|i| (i % 2 == 0).then_some("南屯镇")),
+        )),
+        Arc::new(Int64Array::from_iter_values((0..n).map(|i| i as i64))),
+        Arc::new(Date32Array::from_iter_values((0..n).map(|_| 20_500))),
+    ];
+    let batch = arrow::record_batch::RecordBatch::try_new(schema.clone(), cols).unwrap();
+    let mut out = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    out
+}
+
+async fn parquet_bodies_load_from_memory_and_garbage_is_refused(t: TestApp) {
+    let p = parties(&t).await;
+    let prov = t.login(&p.provider).await;
+    let id = resource(&t, &prov, true).await;
+    let send = |body: Vec<u8>| {
+        let (t, prov, id) = (&t, &prov, &id);
+        async move {
+            t.send(
+                Method::POST,
+                &format!("/api/v1/catalog/resources/{id}/versions"),
+                Auth::Cookie(prov),
+                Some(("application/vnd.apache.parquet", body)),
+            )
+            .await
+        }
+    };
+    let r = send(parquet_bytes(300)).await;
+    r.expect(201);
+    let v = r.json();
+    assert_eq!(v["rows_loaded"], 300);
+    assert_eq!(v["quality"]["columns"][1]["nulls"], 150);
+    let e = send(b"PAR1 not really parquet".to_vec())
+        .await
+        .error(422, "validation_failed");
+    assert_eq!(e["fields"][0]["code"], "dataset.input_unreadable");
+    let d = dataset(&t, &prov, &id).await.json();
+    assert_eq!(d["versions"].as_array().unwrap().len(), 1);
+    assert!(!files_contain(t.data_dir.path(), RAW_ACCOUNT.as_bytes()));
     t.assert_audit_log_verifies().await;
 }
