@@ -377,6 +377,11 @@ pub async fn load<R: Read + Send + 'static>(
             "key_id": info.key_id,
             "encoding": report.encoding.as_str(),
             "alerts": quality.alerts.iter().map(|a| a.dimension.as_str()).collect::<Vec<_>>(),
+            // A machine load names its key: the user is only the key's issuer.
+            "api_key": match &actor.via {
+                AuthMethod::ApiKey { key_id, .. } => Some(key_id.as_str()),
+                AuthMethod::Session => None,
+            },
         }));
     change.audit(ev).await?.commit().await?;
     Ok(version_view(version_row))

@@ -434,12 +434,15 @@ async fn api_keys_load_only_with_the_resources_load_scope(t: TestApp) {
                 )
                 .await;
             r.expect(201);
-            r.json()["key"].as_str().unwrap().to_owned()
+            (
+                r.json()["key"].as_str().unwrap().to_owned(),
+                r.json()["id"].as_str().unwrap().to_owned(),
+            )
         }
     };
-    let good = issue(format!("dataset:{id}/load")).await;
-    let wrong = issue(format!("dataset:{other_id}/load")).await;
-    let product = issue("product:credit-score/scenario:smb-loans".into()).await;
+    let (good, good_id) = issue(format!("dataset:{id}/load")).await;
+    let (wrong, _) = issue(format!("dataset:{other_id}/load")).await;
+    let (product, _) = issue("product:credit-score/scenario:smb-loans".into()).await;
     let send = |key: String| {
         let (t, id) = (&t, &id);
         async move {
@@ -457,6 +460,13 @@ async fn api_keys_load_only_with_the_resources_load_scope(t: TestApp) {
     let r = send(good.clone()).await;
     r.expect(201);
     assert_eq!(r.json()["rows_loaded"], 4);
+    let loaded = t.audit_of("dataset.version_loaded").await;
+    let record = loaded.last().unwrap();
+    assert_eq!(record.payload["details"]["api_key"], good_id.as_str());
+    assert!(
+        !record.payload.to_string().contains(&good),
+        "never the secret"
+    );
     // It may read the dataset's quality as its organisation.
     let r = t
         .get(
