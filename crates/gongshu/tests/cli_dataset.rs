@@ -396,3 +396,59 @@ fn kill_9_during_an_upload_keeps_the_previous_versions_and_shows_no_partial_one(
         .unwrap();
     assert!(verify.status.success(), "{}", text(&verify));
 }
+
+#[test]
+fn serve_refuses_a_missing_or_wrong_master_key_and_never_makes_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let out = Command::new(env!("CARGO_BIN_EXE_gongshu"))
+        .args(["demo", "--no-serve", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let key = data.join("vault").join("master.key");
+    let original = std::fs::read(&key).unwrap();
+    let serve = || {
+        Command::new(env!("CARGO_BIN_EXE_gongshu"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{}", free_port()),
+                "--data-dir",
+            ])
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    std::fs::remove_file(&key).unwrap();
+    let out = serve();
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("无法打开数据保管库") && text(&out).contains("missing"),
+        "{}",
+        text(&out)
+    );
+    assert!(!key.exists(), "no new key over existing data");
+    // A different key of the right shape is refused too.
+    let mut wrong = original.clone();
+    wrong[0] ^= 0xff;
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&key)
+            .unwrap();
+        f.write_all(&wrong).unwrap();
+    }
+    let out = serve();
+    assert!(!out.status.success());
+    assert!(text(&out).contains("无法打开数据保管库"), "{}", text(&out));
+    assert_eq!(
+        std::fs::read(&key).unwrap(),
+        wrong,
+        "the key file is left as found"
+    );
+}
