@@ -431,7 +431,7 @@ fn serve_refuses_a_missing_or_wrong_master_key_and_never_makes_a_new_one() {
     );
     assert!(!key.exists(), "no new key over existing data");
     // A different key of the right shape is refused too.
-    let mut wrong = original.clone();
+    let mut wrong = original;
     wrong[0] ^= 0xff;
     {
         use std::os::unix::fs::OpenOptionsExt as _;
