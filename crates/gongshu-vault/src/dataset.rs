@@ -15,7 +15,7 @@ use parquet::encryption::decrypt::FileDecryptionProperties;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::ingest::{self, BATCH_ROWS, BadRow, LoadOptions, file_aad};
+use crate::ingest::{BATCH_ROWS, BadRow, LoadOptions, file_aad};
 use crate::keys::{self, Dek, KeyStore, WrappedKey, dek_aad};
 use crate::quality::{QualityProfile, Validators};
 use crate::schema::DatasetSchema;
@@ -194,7 +194,7 @@ impl Vault {
         let dek = Dek::generate()?;
         let final_path = parquet_path(&dir, version);
         let tmp = fsutil::tmp_sibling(&final_path)?;
-        let written = ingest::write_version(
+        let written = crate::pipeline::write_version(
             &tmp,
             reader,
             schema,

@@ -28,6 +28,7 @@ mod error;
 mod fsutil;
 mod ingest;
 mod keys;
+mod pipeline;
 mod pseudonym;
 mod quality;
 mod rows;
