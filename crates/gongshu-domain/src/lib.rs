@@ -18,6 +18,7 @@ pub mod credit_code;
 pub mod data_import;
 pub mod dataset;
 pub mod deadline;
+pub mod disclosure;
 pub mod error;
 pub mod evaluation;
 pub mod ids;

@@ -1,0 +1,25 @@
+//! gongshu-sandbox: the privacy-enforcing SQL sandbox on DataFusion
+//! (SANDBOX-RULES.md), and the only code path that reads dataset contents.
+//!
+//! A query is planned in a fresh session holding only the tables the
+//! caller's live grants cover, restricted to the granted columns; the
+//! analysed logical plan is checked (R2 column classes, R3 query shape)
+//! before anything runs; the one aggregate over protected data is guarded
+//! with a hidden count of distinct persons; results leave only through the
+//! output controls (R4). Limits (memory, rows, time) bound every session,
+//! and access that ends mid-query stops it.
+
+mod check;
+mod error;
+mod guard;
+mod keys;
+mod release;
+mod run;
+mod spec;
+mod tables;
+
+pub use check::Violation;
+pub use error::SandboxError;
+pub use release::{ColumnKind, DisclosureReport, OutColumn, OutRow, QueryResult};
+pub use run::{Explained, Facts, MAX_SQL_BYTES, Sandbox};
+pub use spec::{ColumnSpec, Limits, SessionSpec, TableSpec};

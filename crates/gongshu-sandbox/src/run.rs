@@ -1,0 +1,212 @@
+//! A query's way through the sandbox: parse, plan, analyse, check, guard,
+//! execute under limits, release.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::DataFusionError;
+use datafusion::config::Dialect;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement;
+use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
+use futures::StreamExt as _;
+use gongshu_vault::Vault;
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+use tokio::sync::watch;
+
+use crate::check::{self, Checked, Violation};
+use crate::release::{self, QueryResult};
+use crate::spec::SessionSpec;
+use crate::{SandboxError, guard, tables};
+
+/// Longest SQL text accepted.
+pub const MAX_SQL_BYTES: usize = 64 * 1024;
+
+/// What the audit record of a query says (no data values).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facts {
+    /// Hex SHA-256 of the SQL text.
+    pub sql_sha256: String,
+    /// Hex SHA-256 of the analysed plan, when planning succeeded.
+    pub plan_sha256: Option<String>,
+    /// Tables read.
+    pub tables: Vec<String>,
+    /// `table.column` referenced.
+    pub columns: Vec<String>,
+    /// Rule ids: the violated ones of a refusal, else those applied.
+    pub rules: Vec<String>,
+    /// Hex SHA-256 of the released result (JSON), when one was released.
+    pub result_sha256: Option<String>,
+}
+
+/// The dry run's answer: would the query be accepted, and why not.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explained {
+    /// No rule broken.
+    pub accepted: bool,
+    /// The broken rules.
+    pub violations: Vec<Violation>,
+    /// The analysed logical plan, as text (schema names and the query's
+    /// own literals only, never data).
+    pub plan: String,
+    /// Facts for the audit record.
+    pub facts: Facts,
+}
+
+/// The sandbox: the only code path that reads dataset contents.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    vault: Arc<Vault>,
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes).as_slice())
+}
+
+fn sql_error(e: &DataFusionError) -> SandboxError {
+    // The first line only: DataFusion may append backtraces or context.
+    let text = e.to_string();
+    SandboxError::Sql(text.lines().next().unwrap_or_default().to_owned())
+}
+
+struct Planned {
+    ctx: SessionContext,
+    plan: LogicalPlan,
+    checked: Checked,
+}
+
+impl Sandbox {
+    /// A sandbox over `vault`.
+    pub fn new(vault: Arc<Vault>) -> Self {
+        Self { vault }
+    }
+
+    async fn plan(&self, spec: &SessionSpec, sql: &str, facts: &mut Facts) -> Result<Planned, SandboxError> {
+        facts.sql_sha256 = hex_sha256(sql.as_bytes());
+        if sql.len() > MAX_SQL_BYTES {
+            return Err(SandboxError::Sql(format!("SQL 超过 {MAX_SQL_BYTES} 字节")));
+        }
+        let ctx = tables::context(&self.vault, spec)?;
+        let state = ctx.state();
+        let statement = state
+            .sql_to_statement(sql, &Dialect::Generic)
+            .map_err(|e| sql_error(&e))?;
+        let read_only = matches!(&statement, Statement::Statement(s) if matches!(s.as_ref(), SqlStatement::Query(_)));
+        if !read_only {
+            let v = Violation {
+                rule: "R3.1",
+                column: None,
+                message: "只允许只读 SELECT 查询（不允许 DDL、DML、EXPLAIN、SET 等语句）".into(),
+            };
+            facts.rules = vec![v.rule.to_owned()];
+            return Err(SandboxError::Refused(vec![v]));
+        }
+        let plan = state.statement_to_plan(statement).await.map_err(|e| sql_error(&e))?;
+        let plan = state
+            .analyzer()
+            .execute_and_check(plan, state.config_options(), |_, _| {})
+            .map_err(|e| sql_error(&e))?;
+        facts.plan_sha256 = Some(hex_sha256(plan.display_indent_schema().to_string().as_bytes()));
+        let checked = check::check(&plan, &spec.tables);
+        facts.tables = checked.tables.iter().cloned().collect();
+        facts.columns = checked.columns.iter().cloned().collect();
+        if !checked.violations.is_empty() {
+            facts.rules = checked.violations.iter().map(|v| v.rule.to_owned()).collect();
+            facts.rules.dedup();
+        }
+        Ok(Planned { ctx, plan, checked })
+    }
+
+    /// Checks `sql` without reading any data.
+    ///
+    /// # Errors
+    /// [`SandboxError::Sql`] when the SQL cannot be planned,
+    /// [`SandboxError::Refused`] for a statement that is not a query.
+    pub async fn explain(&self, spec: &SessionSpec, sql: &str) -> (Facts, Result<Explained, SandboxError>) {
+        let mut facts = Facts::default();
+        let result = self.plan(spec, sql, &mut facts).await.map(|p| Explained {
+            accepted: p.checked.violations.is_empty(),
+            violations: p.checked.violations,
+            plan: p.plan.display_indent().to_string(),
+            facts: facts.clone(),
+        });
+        (facts, result)
+    }
+
+    /// Runs `sql`; stops when `ended` turns true (the caller's access
+    /// ended), on a limit, or on refusal. The facts are returned in every
+    /// case, for the audit record.
+    pub async fn query(
+        &self,
+        spec: &SessionSpec,
+        sql: &str,
+        mut ended: watch::Receiver<bool>,
+    ) -> (Facts, Result<QueryResult, SandboxError>) {
+        let mut facts = Facts::default();
+        let run = async {
+            let p = self.plan(spec, sql, &mut facts).await?;
+            if !p.checked.violations.is_empty() {
+                return Err(SandboxError::Refused(p.checked.violations));
+            }
+            let protected = p.checked.protected;
+            let plan = if protected { guard::guard(p.plan, &spec.tables)? } else { p.plan };
+            let (schema, batches) = tokio::select! {
+                r = tokio::time::timeout(spec.limits.timeout, execute(&p.ctx, plan, spec.limits.max_rows, protected)) => {
+                    r.map_err(|_| SandboxError::Limit { limit: "timeout" })??
+                }
+                () = access_ended(&mut ended) => return Err(SandboxError::AccessEnded),
+            };
+            let sensitive = spec
+                .tables
+                .iter()
+                .any(|t| t.sensitive_domain && p.checked.tables.contains(&t.name));
+            let result = release::release(&schema, &batches, &p.checked.output, protected, sensitive, &spec.controls)?;
+            Ok(result)
+        };
+        let result = run.await;
+        if let Ok(r) = &result {
+            facts.rules = r.report.rules.iter().map(|s| (*s).to_owned()).collect();
+            facts.result_sha256 = serde_json::to_vec(r).ok().map(|b| hex_sha256(&b));
+        }
+        (facts, result)
+    }
+}
+
+/// Resolves when access ends; never when the sender is gone without
+/// having ended it.
+async fn access_ended(ended: &mut watch::Receiver<bool>) {
+    if ended.wait_for(|v| *v).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+async fn execute(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+    max_rows: usize,
+    protected: bool,
+) -> Result<(SchemaRef, Vec<RecordBatch>), SandboxError> {
+    let runtime = |e: DataFusionError| match e.find_root() {
+        DataFusionError::ResourcesExhausted(_) => SandboxError::Limit { limit: "memory" },
+        // R4.8: a runtime error over protected data could encode a value.
+        _ if protected => SandboxError::Suppressed,
+        other => sql_error(other),
+    };
+    let frame = ctx.execute_logical_plan(plan).await.map_err(runtime)?;
+    let mut stream = frame.execute_stream().await.map_err(runtime)?;
+    let schema = stream.schema();
+    let mut rows = 0usize;
+    let mut batches = Vec::new();
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(runtime)?;
+        rows += batch.num_rows();
+        if rows > max_rows {
+            return Err(SandboxError::Limit { limit: "rows" });
+        }
+        batches.push(batch);
+    }
+    Ok((schema, batches))
+}
