@@ -19,6 +19,7 @@ pub mod evaluations;
 pub mod inbox;
 pub mod orgs;
 pub mod reviews;
+pub mod sandbox;
 pub mod selection;
 pub mod session;
 pub mod use_applications;
@@ -72,6 +73,8 @@ pub struct App {
     clock: Arc<dyn Clock>,
     config: AppConfig,
     vault: Option<Arc<gongshu_vault::Vault>>,
+    sandbox: Option<Arc<gongshu_sandbox::Sandbox>>,
+    access_ends: sandbox::AccessEnds,
     load_locks: datasets::LoadLocks,
 }
 
@@ -92,6 +95,8 @@ impl App {
             clock,
             config,
             vault: None,
+            sandbox: None,
+            access_ends: sandbox::AccessEnds::default(),
             load_locks: datasets::LoadLocks::default(),
         };
         let fixed = audit::reconcile(&app.store, &app.ledger).await?;
@@ -110,8 +115,19 @@ impl App {
 
     /// Attaches the trusted space's vault (crypto-shredding on termination).
     pub fn with_vault(mut self, vault: Arc<gongshu_vault::Vault>) -> Self {
+        self.sandbox = Some(Arc::new(gongshu_sandbox::Sandbox::new(vault.clone())));
         self.vault = Some(vault);
         self
+    }
+
+    /// The sandbox, when a vault is attached.
+    pub fn sandbox(&self) -> Option<&Arc<gongshu_sandbox::Sandbox>> {
+        self.sandbox.as_ref()
+    }
+
+    /// Signals that end queries in flight.
+    pub fn access_ends(&self) -> &sandbox::AccessEnds {
+        &self.access_ends
     }
 
     /// The vault, when one is attached.

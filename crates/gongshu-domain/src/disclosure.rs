@@ -155,7 +155,11 @@ pub fn primary(row: &RowStats, controls: &Controls, sensitive_domain: bool) -> O
 /// together must cover at least `threshold` persons, or else their total
 /// could be recovered from the line's total; the smallest released row of
 /// the line is suppressed until both hold or nothing is left to release.
-pub fn decide(rows: &[RowStats], controls: &Controls, sensitive_domain: bool) -> Vec<Option<Suppression>> {
+pub fn decide(
+    rows: &[RowStats],
+    controls: &Controls,
+    sensitive_domain: bool,
+) -> Vec<Option<Suppression>> {
     let mut out: Vec<Option<Suppression>> = rows
         .iter()
         .map(|r| primary(r, controls, sensitive_domain))

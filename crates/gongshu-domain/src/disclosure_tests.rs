@@ -13,9 +13,15 @@ fn row(keys: &[&str], persons: u64) -> RowStats {
 #[test]
 fn threshold_is_entity_level_and_higher_for_sensitive_domains() {
     let c = Controls::default();
-    assert_eq!(primary(&row(&["a"], 9), &c, false), Some(Suppression::Threshold));
+    assert_eq!(
+        primary(&row(&["a"], 9), &c, false),
+        Some(Suppression::Threshold)
+    );
     assert_eq!(primary(&row(&["a"], 10), &c, false), None);
-    assert_eq!(primary(&row(&["a"], 19), &c, true), Some(Suppression::Threshold));
+    assert_eq!(
+        primary(&row(&["a"], 19), &c, true),
+        Some(Suppression::Threshold)
+    );
     assert_eq!(primary(&row(&["a"], 20), &c, true), None);
 }
 
@@ -24,23 +30,45 @@ fn dominance_and_p_ratio() {
     let c = Controls::default();
     let mut r = row(&["a"], 50);
     // Two persons hold 91 of 100: dominated.
-    r.magnitudes = vec![Magnitude { total: 100, top1: 60, top2: 31 }];
+    r.magnitudes = vec![Magnitude {
+        total: 100,
+        top1: 60,
+        top2: 31,
+    }];
     assert_eq!(primary(&r, &c, false), Some(Suppression::Dominance));
     // 90 % exactly is allowed; the rest (10) is 10 % of top1 (50)… 20 %: fine.
-    r.magnitudes = vec![Magnitude { total: 100, top1: 50, top2: 40 }];
+    r.magnitudes = vec![Magnitude {
+        total: 100,
+        top1: 50,
+        top2: 40,
+    }];
     assert_eq!(primary(&r, &c, false), None);
     // Rest 4 < 10 % of top1 (45): the second could estimate the first.
-    r.magnitudes = vec![Magnitude { total: 89, top1: 45, top2: 40 }];
+    r.magnitudes = vec![Magnitude {
+        total: 89,
+        top1: 45,
+        top2: 40,
+    }];
     assert_eq!(primary(&r, &c, false), Some(Suppression::PRatio));
 }
 
 #[test]
 fn a_lone_suppressed_row_takes_the_next_smallest_with_it() {
-    let rows = vec![row(&["a"], 3), row(&["b"], 40), row(&["c"], 12), row(&["d"], 90)];
+    let rows = vec![
+        row(&["a"], 3),
+        row(&["b"], 40),
+        row(&["c"], 12),
+        row(&["d"], 90),
+    ];
     let d = decide(&rows, &Controls::default(), false);
     assert_eq!(
         d,
-        vec![Some(Suppression::Threshold), None, Some(Suppression::Secondary), None]
+        vec![
+            Some(Suppression::Threshold),
+            None,
+            Some(Suppression::Secondary),
+            None
+        ]
     );
 }
 

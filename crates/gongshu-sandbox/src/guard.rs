@@ -10,9 +10,7 @@ use std::sync::Arc;
 
 use datafusion::common::Column;
 use datafusion::functions_aggregate::expr_fn::{count, count_distinct};
-use datafusion::logical_expr::{
-    Aggregate, Expr, LogicalPlan, Projection, SubqueryAlias, lit,
-};
+use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, Projection, SubqueryAlias, lit};
 
 use crate::SandboxError;
 use crate::spec::TableSpec;
@@ -43,7 +41,10 @@ pub(crate) fn guard(plan: LogicalPlan, tables: &[TableSpec]) -> Result<LogicalPl
     }
 }
 
-fn rewrite(plan: LogicalPlan, specs: &HashMap<&str, &TableSpec>) -> Result<(LogicalPlan, Found), SandboxError> {
+fn rewrite(
+    plan: LogicalPlan,
+    specs: &HashMap<&str, &TableSpec>,
+) -> Result<(LogicalPlan, Found), SandboxError> {
     match plan {
         LogicalPlan::TableScan(scan) => {
             let found = match specs.get(scan.table_name.table()) {
@@ -73,7 +74,9 @@ fn rewrite(plan: LogicalPlan, specs: &HashMap<&str, &TableSpec>) -> Result<(Logi
             let mut exprs = p.expr;
             let found = match found {
                 Found::Entity(Some(c)) => {
-                    let kept = exprs.iter().any(|e| matches!(e, Expr::Column(x) if *x == c));
+                    let kept = exprs
+                        .iter()
+                        .any(|e| matches!(e, Expr::Column(x) if *x == c));
                     if kept {
                         Found::Entity(Some(c))
                     } else {
@@ -104,7 +107,10 @@ fn rewrite(plan: LogicalPlan, specs: &HashMap<&str, &TableSpec>) -> Result<(Logi
             let mut aggr = a.aggr_expr;
             aggr.push(persons.alias(PERSONS));
             let node = Aggregate::try_new(Arc::new(input), a.group_expr, aggr).map_err(df)?;
-            Ok((LogicalPlan::Aggregate(node), Found::Persons(Column::from_name(PERSONS))))
+            Ok((
+                LogicalPlan::Aggregate(node),
+                Found::Persons(Column::from_name(PERSONS)),
+            ))
         }
         other => {
             // Filters, sorts, limits and joins: same expressions, new inputs.
@@ -123,4 +129,3 @@ fn rewrite(plan: LogicalPlan, specs: &HashMap<&str, &TableSpec>) -> Result<(Logi
         }
     }
 }
-

@@ -93,9 +93,9 @@ fn cell(array: &dyn Array, row: usize) -> Result<Value, SandboxError> {
         ScalarValue::Float32(Some(x)) => float(f64::from(x)),
         ScalarValue::Float64(Some(x)) => float(x),
         ScalarValue::Boolean(Some(b)) => b.into(),
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            s.into()
-        }
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => s.into(),
         other => other.to_string().into(),
     })
 }
@@ -130,7 +130,9 @@ pub(crate) fn release(
                 values.push(cell(batch.column(c).as_ref(), r)?);
             }
             if protected {
-                let persons = cell(batch.column(visible).as_ref(), r)?.as_u64().unwrap_or(0);
+                let persons = cell(batch.column(visible).as_ref(), r)?
+                    .as_u64()
+                    .unwrap_or(0);
                 let keys = values
                     .iter()
                     .zip(&columns)
@@ -186,17 +188,20 @@ pub(crate) fn release(
     }
     let released = rows.len() - primary - secondary;
     Ok(QueryResult {
-        report: report(true, released, primary, secondary, sensitive_domain, controls),
+        report: report(
+            true,
+            released,
+            primary,
+            secondary,
+            sensitive_domain,
+            controls,
+        ),
         columns,
         rows,
     })
 }
 
-fn out_columns(
-    schema: &Schema,
-    lineage: &[Lin],
-    visible: usize,
-) -> Vec<OutColumn> {
+fn out_columns(schema: &Schema, lineage: &[Lin], visible: usize) -> Vec<OutColumn> {
     schema
         .fields()
         .iter()
@@ -227,7 +232,11 @@ fn report(
 ) -> DisclosureReport {
     DisclosureReport {
         protected,
-        threshold: if protected { controls.threshold_for(sensitive) } else { 0 },
+        threshold: if protected {
+            controls.threshold_for(sensitive)
+        } else {
+            0
+        },
         rounding_base: if protected { controls.rounding_base } else { 1 },
         rows_released: released,
         rows_suppressed: primary,

@@ -84,7 +84,12 @@ impl Sandbox {
         Self { vault }
     }
 
-    async fn plan(&self, spec: &SessionSpec, sql: &str, facts: &mut Facts) -> Result<Planned, SandboxError> {
+    async fn plan(
+        &self,
+        spec: &SessionSpec,
+        sql: &str,
+        facts: &mut Facts,
+    ) -> Result<Planned, SandboxError> {
         facts.sql_sha256 = hex_sha256(sql.as_bytes());
         if sql.len() > MAX_SQL_BYTES {
             return Err(SandboxError::Sql(format!("SQL 超过 {MAX_SQL_BYTES} 字节")));
@@ -104,17 +109,26 @@ impl Sandbox {
             facts.rules = vec![v.rule.to_owned()];
             return Err(SandboxError::Refused(vec![v]));
         }
-        let plan = state.statement_to_plan(statement).await.map_err(|e| sql_error(&e))?;
+        let plan = state
+            .statement_to_plan(statement)
+            .await
+            .map_err(|e| sql_error(&e))?;
         let plan = state
             .analyzer()
             .execute_and_check(plan, state.config_options(), |_, _| {})
             .map_err(|e| sql_error(&e))?;
-        facts.plan_sha256 = Some(hex_sha256(plan.display_indent_schema().to_string().as_bytes()));
+        facts.plan_sha256 = Some(hex_sha256(
+            plan.display_indent_schema().to_string().as_bytes(),
+        ));
         let checked = check::check(&plan, &spec.tables);
         facts.tables = checked.tables.iter().cloned().collect();
         facts.columns = checked.columns.iter().cloned().collect();
         if !checked.violations.is_empty() {
-            facts.rules = checked.violations.iter().map(|v| v.rule.to_owned()).collect();
+            facts.rules = checked
+                .violations
+                .iter()
+                .map(|v| v.rule.to_owned())
+                .collect();
             facts.rules.dedup();
         }
         Ok(Planned { ctx, plan, checked })
@@ -125,7 +139,11 @@ impl Sandbox {
     /// # Errors
     /// [`SandboxError::Sql`] when the SQL cannot be planned,
     /// [`SandboxError::Refused`] for a statement that is not a query.
-    pub async fn explain(&self, spec: &SessionSpec, sql: &str) -> (Facts, Result<Explained, SandboxError>) {
+    pub async fn explain(
+        &self,
+        spec: &SessionSpec,
+        sql: &str,
+    ) -> (Facts, Result<Explained, SandboxError>) {
         let mut facts = Facts::default();
         let result = self.plan(spec, sql, &mut facts).await.map(|p| Explained {
             accepted: p.checked.violations.is_empty(),
@@ -152,7 +170,11 @@ impl Sandbox {
                 return Err(SandboxError::Refused(p.checked.violations));
             }
             let protected = p.checked.protected;
-            let plan = if protected { guard::guard(p.plan, &spec.tables)? } else { p.plan };
+            let plan = if protected {
+                guard::guard(p.plan, &spec.tables)?
+            } else {
+                p.plan
+            };
             let (schema, batches) = tokio::select! {
                 r = tokio::time::timeout(spec.limits.timeout, execute(&p.ctx, plan, spec.limits.max_rows, protected)) => {
                     r.map_err(|_| SandboxError::Limit { limit: "timeout" })??
@@ -163,7 +185,14 @@ impl Sandbox {
                 .tables
                 .iter()
                 .any(|t| t.sensitive_domain && p.checked.tables.contains(&t.name));
-            let result = release::release(&schema, &batches, &p.checked.output, protected, sensitive, &spec.controls)?;
+            let result = release::release(
+                &schema,
+                &batches,
+                &p.checked.output,
+                protected,
+                sensitive,
+                &spec.controls,
+            )?;
             Ok(result)
         };
         let result = run.await;

@@ -42,8 +42,7 @@ impl TableSpec {
     /// Whether any granted column is not public: such a table may only be
     /// released in aggregate (R3.2).
     pub fn protected(&self) -> bool {
-        self.columns.iter().any(|c| c.class != SandboxClass::Public)
-            || self.entity.is_some()
+        self.columns.iter().any(|c| c.class != SandboxClass::Public) || self.entity.is_some()
     }
 
     /// The class of a granted column.

@@ -13,9 +13,9 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use gongshu_vault::Vault;
 
+use crate::SandboxError;
 use crate::keys::{FACTORY_ID, SessionKeys};
 use crate::spec::{SessionSpec, TableSpec};
-use crate::SandboxError;
 
 fn df(e: datafusion::error::DataFusionError) -> SandboxError {
     SandboxError::Internal(e.to_string())

@@ -1,5 +1,10 @@
 //! Limits, revocation in flight, uniform errors and the dry run.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 mod common;
 
@@ -19,7 +24,10 @@ async fn row_limit_stops_the_query() {
     spec.limits.max_rows = 2;
     let (_tx, rx) = watch::channel(false);
     let (facts, result) = sandbox.query(&spec, TOWNSHIPS, rx).await;
-    assert!(matches!(result, Err(SandboxError::Limit { limit: "rows" })), "{result:?}");
+    assert!(
+        matches!(result, Err(SandboxError::Limit { limit: "rows" })),
+        "{result:?}"
+    );
     assert_eq!(facts.tables, vec!["power_bill"]);
     assert!(facts.result_sha256.is_none());
 }
@@ -32,7 +40,10 @@ async fn ended_access_stops_the_query() {
     let (tx, rx) = watch::channel(false);
     tx.send(true).unwrap();
     let (_, result) = sandbox.query(&spec, TOWNSHIPS, rx).await;
-    assert!(matches!(result, Err(SandboxError::AccessEnded)), "{result:?}");
+    assert!(
+        matches!(result, Err(SandboxError::AccessEnded)),
+        "{result:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,7 +54,10 @@ async fn timeout_stops_the_query() {
     spec.limits.timeout = Duration::from_nanos(1);
     let (_tx, rx) = watch::channel(false);
     let (_, result) = sandbox.query(&spec, TOWNSHIPS, rx).await;
-    assert!(matches!(result, Err(SandboxError::Limit { limit: "timeout" })), "{result:?}");
+    assert!(
+        matches!(result, Err(SandboxError::Limit { limit: "timeout" })),
+        "{result:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,9 +83,19 @@ async fn explain_answers_without_data_and_names_rule_and_column() {
         .await;
     let explained = explained.unwrap();
     assert!(!explained.accepted);
-    let rules: Vec<_> = explained.violations.iter().map(|v| (v.rule, v.column.clone())).collect();
-    assert!(rules.contains(&("R3.2", Some("power_bill.holder_id_number".into()))), "{rules:?}");
-    assert!(rules.contains(&("R3.2", Some("power_bill.amount_fen".into()))), "{rules:?}");
+    let rules: Vec<_> = explained
+        .violations
+        .iter()
+        .map(|v| (v.rule, v.column.clone()))
+        .collect();
+    assert!(
+        rules.contains(&("R3.2", Some("power_bill.holder_id_number".into()))),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&("R3.2", Some("power_bill.amount_fen".into()))),
+        "{rules:?}"
+    );
     assert!(facts.plan_sha256.is_some());
     // No pseudonym and no amount appears anywhere in the answer.
     let all = serde_json::to_string(&explained).unwrap();

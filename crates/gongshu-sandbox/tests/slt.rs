@@ -1,6 +1,11 @@
 //! The sqllogictest files under tests/slt: one per role, accepted queries
 //! with their exact released outputs, refused ones with their rule ids.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 mod common;
 

@@ -11,6 +11,7 @@ pub mod api_datasets;
 pub mod api_evaluations;
 pub mod api_inbox;
 pub mod api_reviews;
+pub mod api_sandbox;
 pub mod api_selection;
 pub mod api_use_applications;
 pub mod auth;

@@ -268,7 +268,11 @@ impl Vault {
         Ok(v)
     }
 
-    pub(crate) fn version_info(&self, dataset_id: &str, version: u32) -> Result<VersionInfo, VaultError> {
+    pub(crate) fn version_info(
+        &self,
+        dataset_id: &str,
+        version: u32,
+    ) -> Result<VersionInfo, VaultError> {
         self.versions(dataset_id)?
             .into_iter()
             .find(|i| i.version == version)

@@ -38,7 +38,11 @@ impl Vault {
     /// # Errors
     /// [`VaultError::Destroyed`], [`VaultError::VersionNotFound`],
     /// [`VaultError::KeyMissing`], [`VaultError::KeyUnwrap`], I/O errors.
-    pub fn open_for_engine(&self, dataset_id: &str, version: u32) -> Result<EngineFile, VaultError> {
+    pub fn open_for_engine(
+        &self,
+        dataset_id: &str,
+        version: u32,
+    ) -> Result<EngineFile, VaultError> {
         let info = self.version_info(dataset_id, version)?;
         let dek = keys::unwrap_dek(self.kek.as_ref(), &self.keys_dir(), dataset_id, version)?;
         let decryption = FileDecryptionProperties::builder(dek.bytes().to_vec())

@@ -319,7 +319,8 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         crate::demo_data::run(&app, &power_officer.actor, &power_admin.actor, &power).await?;
 
     let today = gongshu_app::inbox::shanghai_today(app.clock().now());
-    let power_bill = "0193a5f0-0000-7000-8000-000000000001".to_owned();
+    // The agreement's data scope and the demand name the loaded bills.
+    let power_bill = bills_id.clone();
     let enterprise_registry = "0193a5f0-0000-7000-8000-000000000002".to_owned();
 
     println!("5. 运营机构遴选与应用场景");
@@ -365,6 +366,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     )
     .await?;
     println!("  · 已批准，生成 {grants} 项数据授权");
+    crate::demo_sandbox::run(&app, &op_admin.actor).await?;
     let pending = governance::pending_data_demand(
         &app,
         &op_admin.actor,

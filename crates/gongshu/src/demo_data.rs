@@ -92,6 +92,7 @@ fn resource() -> ResourceInput {
         applicable_scenarios: vec!["小微企业信用评估".into()],
         prohibited_scenarios: vec!["个人画像".into(), "催收".into()],
         columns: vec![code, month, town, amount, on_time],
+        table_name: Some("power_bill".into()),
     }
 }
 

@@ -149,8 +149,9 @@ fn demand(
             columns: vec![
                 text("credit_code"),
                 text("bill_month"),
+                text("township"),
+                text("amount_fen"),
                 text("paid_on_time"),
-                text("arrears_fen"),
             ],
         }],
     })

@@ -413,6 +413,8 @@ pub async fn decide_termination(
     })
     .await?;
     if input.approve {
+        // Every grant is revoked: queries in flight stop now, not at their end.
+        app.access_ends().end_all();
         // Crypto-shred at once; a failure leaves the records pending and
         // `complete_destructions` can be run again (it is idempotent).
         if let Err(e) = super::destruction::complete_destructions(app, id).await {

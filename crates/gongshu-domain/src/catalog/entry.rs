@@ -178,6 +178,22 @@ pub struct ResourceInput {
     /// 数据项 with their classification.
     #[serde(default)]
     pub columns: Vec<ColumnInput>,
+    /// Name of the table in the sandbox's SQL (lower-case ASCII letters,
+    /// digits and `_`, starting with a letter); absent: `r_` and the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_name: Option<String>,
+}
+
+/// Longest sandbox table name.
+pub const MAX_TABLE_NAME: usize = 48;
+
+/// Whether `name` is a valid sandbox table name.
+pub fn valid_table_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= MAX_TABLE_NAME
+        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with("r_")
 }
 
 /// A checked catalog entry.
@@ -379,6 +395,21 @@ impl CatalogEntry {
         let mut is = Vec::new();
         let i = &mut is;
         let name = text(i, "name", &input.name, MAX_SHORT_CHARS, true);
+        let table_name = input
+            .table_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        if let Some(t) = &table_name {
+            if !valid_table_name(t) {
+                i.push(FieldIssue::new(
+                    "table_name",
+                    "catalog.table_name_invalid",
+                    format!("沙箱表名只能由小写字母、数字和下划线组成，以字母开头（不以 r_ 开头），最长 {MAX_TABLE_NAME} 个字符"),
+                ));
+            }
+        }
         let summary = text(i, "summary", &input.summary, MAX_LONG_CHARS, true);
         let category = text(i, "category", &input.category, MAX_SHORT_CHARS, true);
         let industry = text(i, "industry", &input.industry, MAX_SHORT_CHARS, true);
@@ -507,6 +538,7 @@ impl CatalogEntry {
             applicable_scenarios: applicable,
             prohibited_scenarios: prohibited,
             columns: columns.iter().map(column_input).collect(),
+            table_name,
         };
         Ok(Self {
             input: normalised,

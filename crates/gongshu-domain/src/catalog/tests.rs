@@ -152,3 +152,24 @@ fn every_bad_field_is_named() {
     assert_eq!(issues[0].field, "columns[0].sandbox_class");
     assert!(issues[0].message_zh.contains("account_no"));
 }
+
+#[test]
+fn sandbox_table_names_are_plain_sql_identifiers() {
+    assert!(valid_table_name("power_bill"));
+    assert!(valid_table_name("bus_trips_2025"));
+    for bad in ["Power", "1x", "r_abc", "a-b", "", "电费"] {
+        assert!(!valid_table_name(bad), "{bad}");
+    }
+    let mut i = input();
+    i.table_name = Some("电费".into());
+    let issues = CatalogEntry::parse(&i).unwrap_err();
+    assert!(
+        issues
+            .iter()
+            .any(|x| x.code == "catalog.table_name_invalid"),
+        "{issues:?}"
+    );
+    i.table_name = Some(" power_bill ".into());
+    let entry = CatalogEntry::parse(&i).unwrap();
+    assert_eq!(entry.input.table_name.as_deref(), Some("power_bill"));
+}

@@ -12,9 +12,29 @@ use super::nodes::Walker;
 /// Scalar functions a query may call (R3.1 allowlist): generalisation of
 /// dates and codes, text normalisation, rounding and null handling.
 pub(crate) const SCALAR_FUNCTIONS: &[&str] = &[
-    "date_trunc", "date_part", "datepart", "datetrunc", "to_char", "substr", "substring",
-    "left", "upper", "lower", "btrim", "trim", "ltrim", "rtrim", "length", "char_length",
-    "coalesce", "nullif", "round", "abs", "floor", "ceil", "trunc",
+    "date_trunc",
+    "date_part",
+    "datepart",
+    "datetrunc",
+    "to_char",
+    "substr",
+    "substring",
+    "left",
+    "upper",
+    "lower",
+    "btrim",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "length",
+    "char_length",
+    "coalesce",
+    "nullif",
+    "round",
+    "abs",
+    "floor",
+    "ceil",
+    "trunc",
 ];
 
 /// Aggregate functions a query may call; their use per class is further
@@ -39,7 +59,10 @@ impl Walker<'_> {
         if lin.ungranted {
             self.violate(
                 "R1.3",
-                lin.sources.iter().next().map(super::lineage::Src::qualified),
+                lin.sources
+                    .iter()
+                    .next()
+                    .map(super::lineage::Src::qualified),
                 "该列不在本次数据使用授权范围内".into(),
             );
         }
@@ -79,9 +102,7 @@ impl Walker<'_> {
             | Expr::IsNotFalse(x)
             | Expr::IsNotUnknown(x)
             | Expr::Negative(x) => self.operands([x.as_ref()], scope, "条件或运算"),
-            Expr::Between(b) => {
-                self.operands([b.expr.as_ref(), &b.low, &b.high], scope, "BETWEEN")
-            }
+            Expr::Between(b) => self.operands([b.expr.as_ref(), &b.low, &b.high], scope, "BETWEEN"),
             Expr::InList(l) => {
                 self.operands(std::iter::once(l.expr.as_ref()).chain(&l.list), scope, "IN")
             }
@@ -93,7 +114,11 @@ impl Walker<'_> {
                     .expr
                     .iter()
                     .map(AsRef::as_ref)
-                    .chain(c.when_then_expr.iter().flat_map(|(w, t)| [w.as_ref(), t.as_ref()]))
+                    .chain(
+                        c.when_then_expr
+                            .iter()
+                            .flat_map(|(w, t)| [w.as_ref(), t.as_ref()]),
+                    )
                     .chain(c.else_expr.iter().map(AsRef::as_ref));
                 self.operands(parts, scope, "CASE")
             }
@@ -167,7 +192,13 @@ impl Walker<'_> {
 pub(crate) fn has_or(e: &Expr) -> bool {
     let mut found = false;
     let _ = e.apply(|x| {
-        if matches!(x, Expr::BinaryExpr(BinaryExpr { op: Operator::Or, .. })) {
+        if matches!(
+            x,
+            Expr::BinaryExpr(BinaryExpr {
+                op: Operator::Or,
+                ..
+            })
+        ) {
             found = true;
         }
         Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)

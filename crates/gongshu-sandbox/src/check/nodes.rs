@@ -157,7 +157,11 @@ impl<'s> Walker<'s> {
             other => {
                 let name = other.display().to_string();
                 let name = name.split(':').next().unwrap_or("").to_owned();
-                self.violate("R3.1", None, format!("只允许只读 SELECT 查询，不支持：{name}"));
+                self.violate(
+                    "R3.1",
+                    None,
+                    format!("只允许只读 SELECT 查询，不支持：{name}"),
+                );
                 vec![Lin::default(); plan.schema().fields().len()]
             }
         };
@@ -166,14 +170,22 @@ impl<'s> Walker<'s> {
 
     fn only_on_top(&mut self, pos: Pos, before: usize, what: &str) {
         if !pos.top && self.protected_scans > before {
-            self.violate("R3.5", None, format!("子查询中不允许对受保护数据使用 {what}"));
+            self.violate(
+                "R3.5",
+                None,
+                format!("子查询中不允许对受保护数据使用 {what}"),
+            );
         }
     }
 
     fn scan(&mut self, name: &str, plan: &LogicalPlan, pos: Pos) -> Vec<Lin> {
         let width = plan.schema().fields().len();
         let Some(spec) = self.specs.get(name).copied() else {
-            self.violate("R3.1", None, format!("只能查询本次授权的数据表，{name} 不在其中"));
+            self.violate(
+                "R3.1",
+                None,
+                format!("只能查询本次授权的数据表，{name} 不在其中"),
+            );
             return vec![Lin::default(); width];
         };
         self.tables.insert(spec.name.clone());
@@ -311,7 +323,11 @@ impl<'s> Walker<'s> {
             self.violate("R3.1", None, format!("聚合函数 {name} 不在允许清单内"));
         }
         if protected && (af.params.filter.is_some() || !af.params.order_by.is_empty()) {
-            self.violate("R3.4", None, "受保护数据的聚合不能带 FILTER 或 ORDER BY".into());
+            self.violate(
+                "R3.4",
+                None,
+                "受保护数据的聚合不能带 FILTER 或 ORDER BY".into(),
+            );
         }
         let mut sources = BTreeSet::new();
         for arg in &af.params.args {
@@ -373,7 +389,14 @@ impl<'s> Walker<'s> {
         let protected = self.protected_scans > before;
         if protected {
             if j.join_type != JoinType::Inner {
-                self.violate("R3.3", None, format!("受保护数据只允许内连接（INNER JOIN），不允许 {}", j.join_type));
+                self.violate(
+                    "R3.3",
+                    None,
+                    format!(
+                        "受保护数据只允许内连接（INNER JOIN），不允许 {}",
+                        j.join_type
+                    ),
+                );
             }
             let mut keys = 0;
             let conjuncts = j.filter.as_ref().map(split_conjunction).unwrap_or_default();
@@ -391,7 +414,11 @@ impl<'s> Walker<'s> {
                 }
             }
             if keys == 0 {
-                self.violate("R3.3", None, "受保护数据不允许笛卡尔积，请用 JOIN … ON 等值连接".into());
+                self.violate(
+                    "R3.3",
+                    None,
+                    "受保护数据不允许笛卡尔积，请用 JOIN … ON 等值连接".into(),
+                );
             }
         }
         match j.join_type {
@@ -406,8 +433,14 @@ impl<'s> Walker<'s> {
             self.violate("R3.3", None, "连接键必须是列本身".into());
             return;
         };
-        let ls = Scope { schema: j.left.schema(), lins: left };
-        let rs = Scope { schema: j.right.schema(), lins: right };
+        let ls = Scope {
+            schema: j.left.schema(),
+            lins: left,
+        };
+        let rs = Scope {
+            schema: j.right.schema(),
+            lins: right,
+        };
         // A filter's columns may name either side in either order.
         let (a, b) = if ls.schema.maybe_index_of_column(lc).is_some() {
             (self.column(lc, &ls), self.column(rc, &rs))
@@ -416,7 +449,10 @@ impl<'s> Walker<'s> {
         };
         let ok = match (a.class(), b.class()) {
             (SandboxClass::DirectId, SandboxClass::DirectId) => a.raw && b.raw,
-            (SandboxClass::Public | SandboxClass::QuasiId, SandboxClass::Public | SandboxClass::QuasiId) => true,
+            (
+                SandboxClass::Public | SandboxClass::QuasiId,
+                SandboxClass::Public | SandboxClass::QuasiId,
+            ) => true,
             _ => false,
         };
         if !ok {

@@ -72,27 +72,39 @@ impl County {
             ColumnDef::new("paid_on_time", ColumnType::Boolean),
         ])
         .unwrap();
-        vault.ingest_csv("power", power_csv().as_bytes(), &power).unwrap();
+        vault
+            .ingest_csv("power", power_csv().as_bytes(), &power)
+            .unwrap();
         let water = DatasetSchema::new(vec![
             ColumnDef::new("holder_id_number", ColumnType::String).pseudonymised(),
             ColumnDef::new("water_m3", ColumnType::Int64),
         ])
         .unwrap();
-        vault.ingest_csv("water", water_csv().as_bytes(), &water).unwrap();
+        vault
+            .ingest_csv("water", water_csv().as_bytes(), &water)
+            .unwrap();
         let registry = DatasetSchema::new(vec![
             ColumnDef::new("credit_code", ColumnType::String),
             ColumnDef::new("industry", ColumnType::String),
             ColumnDef::new("township", ColumnType::String),
         ])
         .unwrap();
-        vault.ingest_csv("registry", registry_csv().as_bytes(), &registry).unwrap();
-        Self { _dir: dir, vault: Arc::new(vault) }
+        vault
+            .ingest_csv("registry", registry_csv().as_bytes(), &registry)
+            .unwrap();
+        Self {
+            _dir: dir,
+            vault: Arc::new(vault),
+        }
     }
 }
 
 fn cols(list: &[(&str, SandboxClass)]) -> Vec<ColumnSpec> {
     list.iter()
-        .map(|(n, c)| ColumnSpec { name: (*n).into(), class: *c })
+        .map(|(n, c)| ColumnSpec {
+            name: (*n).into(),
+            class: *c,
+        })
         .collect()
 }
 
@@ -114,7 +126,11 @@ fn registry() -> TableSpec {
         name: "enterprise_registry".into(),
         dataset_id: "registry".into(),
         versions: vec![1],
-        columns: cols(&[("credit_code", Public), ("industry", Public), ("township", Public)]),
+        columns: cols(&[
+            ("credit_code", Public),
+            ("industry", Public),
+            ("township", Public),
+        ]),
         entity: None,
         sensitive_domain: false,
         grants: vec!["g-registry".into()],
@@ -155,5 +171,8 @@ pub fn session(role: &str) -> SessionSpec {
         ],
         _ => vec![registry()],
     };
-    SessionSpec { tables, ..SessionSpec::default() }
+    SessionSpec {
+        tables,
+        ..SessionSpec::default()
+    }
 }

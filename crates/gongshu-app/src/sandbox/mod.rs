@@ -1,0 +1,198 @@
+//! The sandbox use cases: list my tables, explain (dry run) and run a
+//! query. Every call, accepted or refused, is an audit record of the data
+//! access class (R6) written before the answer leaves; a query whose
+//! record cannot be written releases nothing (fail closed).
+
+mod access;
+mod tables;
+
+use chrono::{DateTime, Utc};
+use gongshu_ledger::RetentionClass;
+use gongshu_sandbox::{Explained, Facts, QueryResult, SandboxError, SessionSpec};
+use serde::Serialize;
+
+pub use access::AccessEnds;
+pub use tables::{GrantedColumn, SandboxTable, default_table_name};
+
+use crate::error::{AppError, FieldError};
+use crate::inbox::shanghai_today;
+use crate::{Actor, App, AuditEvent, AuthMethod};
+
+/// A released result with the reference of its audit record.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryView {
+    /// The result.
+    #[serde(flatten)]
+    pub result: QueryResult,
+    /// Hex SHA-256 of the SQL.
+    pub sql_sha256: String,
+    /// Hex SHA-256 of the released result.
+    pub result_sha256: Option<String>,
+    /// Ledger index of the audit record.
+    pub audit_index: u64,
+}
+
+fn sandbox_of(app: &App) -> Result<&std::sync::Arc<gongshu_sandbox::Sandbox>, AppError> {
+    app.sandbox().ok_or_else(|| AppError::Refused {
+        code: "sandbox.no_vault",
+        message: "本实例未配置可信数据空间存储（vault），不能查询数据".into(),
+    })
+}
+
+/// People query; API keys do not (yet): a key carries no identity to
+/// answer for a data call.
+fn require_person(actor: &Actor) -> Result<(), AppError> {
+    match actor.via {
+        AuthMethod::Session => Ok(()),
+        AuthMethod::ApiKey { .. } => Err(AppError::Forbidden {
+            action: "sandbox.query".into(),
+            policy_ids: Vec::new(),
+        }),
+    }
+}
+
+/// The tables the caller's organisation may query now.
+///
+/// # Errors
+/// Store errors.
+pub async fn my_tables(app: &App, actor: &Actor) -> Result<Vec<SandboxTable>, AppError> {
+    let (_, views) = tables::tables(app, &actor.org_id, shanghai_today(app.clock().now())).await?;
+    Ok(views)
+}
+
+async fn session(app: &App, actor: &Actor) -> Result<SessionSpec, AppError> {
+    require_person(actor)?;
+    let now = app.clock().now();
+    let (tables, _) = tables::tables(app, &actor.org_id, shanghai_today(now)).await?;
+    let mut spec = SessionSpec {
+        tables,
+        ..SessionSpec::default()
+    };
+    // A grant valid "until" a day ends at that day's midnight in Shanghai.
+    if let Some(end) = access_end(app, actor, now).await? {
+        let left = (end - now).to_std().unwrap_or_default();
+        spec.limits.timeout = spec.limits.timeout.min(left);
+    }
+    Ok(spec)
+}
+
+async fn access_end(
+    app: &App,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    let (_, views) = tables::tables(app, &actor.org_id, shanghai_today(now)).await?;
+    let last = views.iter().map(|v| v.valid_until).min();
+    Ok(last.and_then(|d| {
+        let midnight = d.succ_opt()?.and_hms_opt(0, 0, 0)?;
+        Some(
+            DateTime::<Utc>::from_naive_utc_and_offset(midnight, Utc) - chrono::TimeDelta::hours(8),
+        )
+    }))
+}
+
+fn event(action: &'static str, actor: &Actor, spec: &SessionSpec, facts: &Facts) -> AuditEvent {
+    let grants: Vec<&str> = spec
+        .tables
+        .iter()
+        .filter(|t| facts.tables.contains(&t.name))
+        .flat_map(|t| t.grants.iter().map(String::as_str))
+        .collect();
+    AuditEvent::new(action)
+        .class(RetentionClass::DataAccess)
+        .actor(&actor.user_id, &actor.org_id, actor.role_codes())
+        .decided_by(facts.rules.clone())
+        .details(serde_json::json!({
+            "grants": grants,
+            "sql_sha256": facts.sql_sha256,
+            "plan_sha256": facts.plan_sha256,
+            "tables": facts.tables,
+            "columns": facts.columns,
+            "rules": facts.rules,
+            "result_sha256": facts.result_sha256,
+        }))
+}
+
+/// Maps a sandbox error once: refusals and SQL errors are 422 with one
+/// field per broken rule; limits and ended access are refusals.
+pub fn app_error(e: SandboxError) -> AppError {
+    match e {
+        SandboxError::Refused(vs) => AppError::Validation(
+            vs.into_iter()
+                .map(|v| {
+                    let field = v.column.unwrap_or_else(|| "sql".into());
+                    FieldError::new(&field, &format!("sandbox.{}", v.rule), v.message)
+                })
+                .collect(),
+        ),
+        SandboxError::Sql(m) => {
+            AppError::Validation(vec![FieldError::new("sql", "sandbox.sql_invalid", m)])
+        }
+        SandboxError::Vault(v) => AppError::Internal(v.to_string()),
+        SandboxError::Internal(m) => AppError::Internal(m),
+        other => AppError::Refused {
+            code: other.code(),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Runs `sql` for the caller.
+///
+/// # Errors
+/// [`AppError::Validation`] naming broken rules or SQL errors,
+/// [`AppError::Refused`] for limits, ended access or suppressed runtime
+/// errors, audit errors (nothing is released then).
+pub async fn query(app: &App, actor: &Actor, sql: &str) -> Result<QueryView, AppError> {
+    let sandbox = sandbox_of(app)?.clone();
+    let spec = session(app, actor).await?;
+    let ended = app.access_ends().subscribe(&actor.org_id);
+    let (facts, result) = sandbox.query(&spec, sql, ended).await;
+    let mut ev = event("sandbox.query", actor, &spec, &facts);
+    match result {
+        Ok(result) => {
+            ev.details["rows_released"] = result.report.rows_released.into();
+            ev.details["rows_suppressed"] =
+                (result.report.rows_suppressed + result.report.rows_secondary).into();
+            let r = app.record(ev).await?;
+            Ok(QueryView {
+                result,
+                sql_sha256: facts.sql_sha256,
+                result_sha256: facts.result_sha256,
+                audit_index: r.index,
+            })
+        }
+        Err(e) => {
+            let ev = ev.outcome("refused");
+            let mut ev = ev;
+            ev.details["code"] = e.code().into();
+            app.record(ev).await?;
+            Err(app_error(e))
+        }
+    }
+}
+
+/// Checks `sql` without reading data.
+///
+/// # Errors
+/// As [`query`], without limits.
+pub async fn explain(app: &App, actor: &Actor, sql: &str) -> Result<Explained, AppError> {
+    let sandbox = sandbox_of(app)?.clone();
+    let spec = session(app, actor).await?;
+    let (facts, result) = sandbox.explain(&spec, sql).await;
+    let mut ev = event("sandbox.explain", actor, &spec, &facts);
+    match result {
+        Ok(explained) => {
+            if !explained.accepted {
+                ev = ev.outcome("refused");
+            }
+            app.record(ev).await?;
+            Ok(explained)
+        }
+        Err(e) => {
+            ev.details["code"] = e.code().into();
+            app.record(ev.outcome("refused")).await?;
+            Err(app_error(e))
+        }
+    }
+}

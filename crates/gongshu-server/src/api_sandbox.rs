@@ -1,0 +1,72 @@
+//! HTTP routes of the sandbox (可信数据空间查询): my tables, explain (dry
+//! run, no data read) and query. Results are released cells only; every
+//! call is an audit record.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use gongshu_app::sandbox;
+use serde::Deserialize;
+
+use crate::api::{Body, RouteDoc};
+use crate::auth::Authenticated;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Documented routes of this module.
+pub const ROUTES: &[RouteDoc] = &[
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/sandbox/tables",
+        summary: "我可查询的数据表",
+        description: "The tables the caller's organisation may query now (live, unrevoked grants): SQL table name, granted columns with their class (`direct_id`, `quasi_id`, `sensitive`, `public`), purposes, grants, last day of validity and the person threshold of released rows.",
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/sandbox/explain",
+        summary: "查询预检（不读取数据）",
+        description: "Body `{\"sql\": \"SELECT …\"}`. Plans and checks the query against the column classes (R2) and query-shape rules (R3) without reading data: `accepted`, `violations` (rule id, `table.column`, reason in Chinese) and the analysed plan. Audited.",
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/sandbox/query",
+        summary: "在沙箱中执行查询",
+        description: "Body `{\"sql\": \"SELECT …\"}`. Runs a read-only query over the caller's granted tables and releases only aggregate rows that pass the output controls: at least 10 distinct persons per row (20 for sensitive personal information), secondary suppression, counts rounded to 5. Withheld rows keep their group keys with `suppressed` naming the rule. A broken rule answers 422 with one field per violation (`code` = `sandbox.<rule>`); limits (time, rows, memory), ended access and runtime errors over protected data answer 409. Audited before the answer leaves.",
+    },
+];
+
+/// Routes of this module.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/sandbox/tables", get(tables))
+        .route("/api/v1/sandbox/explain", post(explain))
+        .route("/api/v1/sandbox/query", post(query))
+}
+
+/// A query.
+#[derive(Debug, Deserialize)]
+pub struct SqlInput {
+    /// The SQL text.
+    pub sql: String,
+}
+
+async fn tables(State(state): State<AppState>, auth: Authenticated) -> Result<Response, ApiError> {
+    Ok(Json(sandbox::my_tables(&state.app, &auth.actor).await?).into_response())
+}
+
+async fn explain(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Body(b): Body<SqlInput>,
+) -> Result<Response, ApiError> {
+    Ok(Json(sandbox::explain(&state.app, &auth.actor, &b.sql).await?).into_response())
+}
+
+async fn query(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Body(b): Body<SqlInput>,
+) -> Result<Response, ApiError> {
+    Ok(Json(sandbox::query(&state.app, &auth.actor, &b.sql).await?).into_response())
+}
