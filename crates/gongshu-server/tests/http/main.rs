@@ -25,6 +25,7 @@ mod login;
 mod public;
 mod reviews;
 mod roles;
+mod sandbox;
 mod selection;
 mod unavailable;
 mod use_applications;

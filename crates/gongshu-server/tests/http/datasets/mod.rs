@@ -15,7 +15,7 @@ mod access;
 mod loads;
 mod quality;
 
-pub(super) const RAW_ACCOUNT: &str = "WATERACCT7731";
+pub(crate) const RAW_ACCOUNT: &str = "WATERACCT7731";
 
 pub(super) struct Parties {
     pub(super) provider: Creds,
@@ -50,7 +50,7 @@ pub(super) async fn parties(t: &TestApp) -> Parties {
     }
 }
 
-pub(super) fn columns(typed: bool) -> Value {
+pub(crate) fn columns(typed: bool) -> Value {
     let ty = |t: &str| if typed { json!(t) } else { Value::Null };
     json!([
         { "name": "account_no", "grade": "general_3", "personal_info": "personal",
@@ -92,7 +92,7 @@ pub(super) async fn resource(t: &TestApp, s: &Session, typed: bool) -> String {
     r.json()["id"].as_str().unwrap().to_owned()
 }
 
-pub(super) fn csv_rows(n: usize, first: usize) -> String {
+pub(crate) fn csv_rows(n: usize, first: usize) -> String {
     let mut s = String::from("account_no,township,volume_m3,reading_date\n");
     for i in first..first + n {
         let town = if i % 2 == 0 { "城关镇" } else { "南屯镇" };
@@ -105,7 +105,7 @@ pub(super) fn csv_rows(n: usize, first: usize) -> String {
     s
 }
 
-pub(super) async fn load(t: &TestApp, s: &Session, id: &str, query: &str, body: Vec<u8>) -> Resp {
+pub(crate) async fn load(t: &TestApp, s: &Session, id: &str, query: &str, body: Vec<u8>) -> Resp {
     t.send(
         Method::POST,
         &format!("/api/v1/catalog/resources/{id}/versions{query}"),

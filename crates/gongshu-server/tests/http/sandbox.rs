@@ -1,0 +1,234 @@
+//! The sandbox over HTTP: a grant from an approved data demand lets the
+//! operator query the loaded data in aggregate; row-level reads, parties
+//! without a grant and the statement kinds of R3.1 are refused; every call
+//! is a data-access audit record.
+
+use serde_json::{Value, json};
+
+use crate::datasets::{RAW_ACCOUNT, columns, csv_rows, load};
+use crate::support::{Auth, Session, TestApp};
+
+crate::on_both_backends!(an_approved_demand_lets_the_operator_query_in_aggregate_only,);
+
+struct World {
+    provider: Session,
+    operator: Session,
+    bank: Session,
+    resource: String,
+}
+
+async fn world(t: &TestApp) -> World {
+    let admin = t.login(&t.admin).await;
+    let agency_org = t.admin.org_id.clone();
+    let water = t
+        .create_org_in_sector(&admin, "测试县自来水公司", "data_source_unit", "utilities")
+        .await;
+    let bureau = t.create_org(&admin, "测试县数据局", "data_bureau").await;
+    let operator_org = t
+        .create_org(&admin, "测试县数据运营有限公司", "operator")
+        .await;
+    let regulator = t
+        .create_org_in_sector(&admin, "测试县住建局", "sector_regulator", "utilities")
+        .await;
+    let bank = t.create_org(&admin, "测试县农商银行", "participant").await;
+    let provider = t
+        .user_session(&admin, &water, "water.officer", &["case_officer"])
+        .await;
+    let resource = {
+        let r = t
+            .post(
+                "/api/v1/catalog/resources",
+                Auth::Cookie(&provider),
+                &json!({
+                    "name": "居民用水量", "summary": "按户按月的用水量", "category": "公用事业/供水",
+                    "format": "csv", "update_frequency": "monthly", "sharing_attribute": "conditional",
+                    "sharing_method": "sandbox", "use_conditions": "仅限可信数据空间内统计分析",
+                    "time_coverage_start": "2020-01-01", "industry": "水的生产和供应业", "region": "测试县",
+                    "contains_sensitive_info": true, "applicable_scenarios": ["供水管网规划"],
+                    "prohibited_scenarios": ["个人画像"], "columns": columns(true),
+                    "table_name": "water_use",
+                }),
+            )
+            .await;
+        r.expect(201);
+        r.json()["id"].as_str().unwrap().to_owned()
+    };
+    load(&t, &provider, &resource, "", csv_rows(40, 0).into_bytes())
+        .await
+        .expect(201);
+    let operator = t
+        .user_session(&admin, &operator_org, "op.officer", &["case_officer"])
+        .await;
+    let reg = t
+        .user_session(&admin, &regulator, "reg.officer", &["case_officer"])
+        .await;
+    let r = t
+        .post(
+            "/api/v1/data-demands",
+            Auth::Cookie(&operator),
+            &json!({
+                "scenario": "供水管网规划", "purpose": "按乡镇统计用水，规划管网", "sector": "utilities",
+                "valid_from": "2026-01-01", "valid_until": "2027-12-31",
+                "datasets": [{ "dataset_id": resource, "provider_org": water,
+                               "columns": ["account_no", "township", "volume_m3"] }],
+            }),
+        )
+        .await;
+    r.expect(201);
+    let demand = r.json()["id"].as_str().unwrap().to_owned();
+    t.post(
+        &format!("/api/v1/data-demands/{demand}/co-sign"),
+        Auth::Cookie(&reg),
+        &json!({}),
+    )
+    .await
+    .expect(200);
+    for (org, name) in [
+        (&agency_org, "agency.approver"),
+        (&bureau, "bureau.approver"),
+        (&water, "water.approver"),
+    ] {
+        let s = t.user_session(&admin, org, name, &["approver"]).await;
+        t.post(
+            &format!("/api/v1/data-demands/{demand}/decisions"),
+            Auth::Cookie(&s),
+            &json!({ "verdict": "approve", "reason": null }),
+        )
+        .await
+        .expect(200);
+    }
+    World {
+        provider,
+        operator,
+        bank: t
+            .user_session(&admin, &bank, "bank.dev", &["case_officer"])
+            .await,
+        resource,
+    }
+}
+
+async fn query(t: &TestApp, s: &Session, sql: &str) -> crate::support::Resp {
+    t.post(
+        "/api/v1/sandbox/query",
+        Auth::Cookie(s),
+        &json!({ "sql": sql }),
+    )
+    .await
+}
+
+async fn an_approved_demand_lets_the_operator_query_in_aggregate_only(t: TestApp) {
+    let w = world(&t).await;
+    let tables = t
+        .get("/api/v1/sandbox/tables", Auth::Cookie(&w.operator))
+        .await;
+    tables.expect(200);
+    let tables = tables.json();
+    assert_eq!(tables[0]["table"], "water_use", "{tables}");
+    assert_eq!(tables[0]["resource_id"], w.resource.as_str());
+    let granted: Vec<&str> = tables[0]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        granted,
+        ["account_no", "township", "volume_m3"],
+        "reading_date was not granted"
+    );
+
+    // 40 accounts, 20 per township: released, counts rounded to 5.
+    let r = query(
+        &t,
+        &w.operator,
+        "SELECT township, count(DISTINCT account_no) AS accounts, sum(volume_m3) AS m3 \
+         FROM water_use GROUP BY township ORDER BY township",
+    )
+    .await;
+    r.expect(200);
+    let v = r.json();
+    assert_eq!(v["rows"][0]["values"][0], "南屯镇", "{v}");
+    assert_eq!(v["rows"][0]["values"][1], 20);
+    assert_eq!(v["rows"][0]["suppressed"], Value::Null);
+    assert_eq!(v["report"]["threshold"], 10);
+    assert!(
+        !r.text().contains(RAW_ACCOUNT) && !r.text().contains("p_"),
+        "{v}"
+    );
+    let rec = t.audit_of("sandbox.query").await;
+    let last = rec.last().unwrap();
+    assert_eq!(last.payload["outcome"], "ok");
+    assert_eq!(last.payload["details"]["tables"], json!(["water_use"]));
+    assert_eq!(last.payload["details"]["result_sha256"], v["result_sha256"]);
+    assert_eq!(
+        last.payload["class"],
+        Value::Null,
+        "class lives in the leaf, not the payload"
+    );
+
+    // Row-level reads, ungranted columns, DDL: refused with the rule, audited.
+    let before = t.audit_of("sandbox.query").await.len();
+    let e = query(
+        &t,
+        &w.operator,
+        "SELECT account_no, volume_m3 FROM water_use",
+    )
+    .await
+    .error(422, "validation_failed");
+    let codes: Vec<&str> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"sandbox.R3.2"), "{e}");
+    query(
+        &t,
+        &w.operator,
+        "SELECT count(*) FROM water_use GROUP BY reading_date",
+    )
+    .await
+    .error(422, "validation_failed");
+    let e = query(&t, &w.operator, "DELETE FROM water_use")
+        .await
+        .error(422, "validation_failed");
+    assert_eq!(e["fields"][0]["code"], "sandbox.R3.1");
+    let refused = t.audit_of("sandbox.query").await;
+    assert_eq!(refused.len(), before + 3);
+    assert!(
+        refused
+            .iter()
+            .skip(before)
+            .all(|r| r.payload["outcome"] == "refused")
+    );
+
+    // The dry run reads nothing and says why.
+    let x = t
+        .post(
+            "/api/v1/sandbox/explain",
+            Auth::Cookie(&w.operator),
+            &json!({ "sql": "SELECT max(volume_m3) FROM water_use" }),
+        )
+        .await;
+    x.expect(200);
+    assert_eq!(x.json()["accepted"], false);
+    assert_eq!(x.json()["violations"][0]["rule"], "R2.sensitive");
+    assert_eq!(x.json()["violations"][0]["column"], "water_use.volume_m3");
+
+    // Neither the bank nor the provider holds a grant: no tables.
+    for s in [&w.bank, &w.provider] {
+        let t2 = t.get("/api/v1/sandbox/tables", Auth::Cookie(s)).await;
+        assert_eq!(t2.expect(200).json(), json!([]));
+        query(&t, s, "SELECT count(*) FROM water_use")
+            .await
+            .error(422, "validation_failed");
+    }
+    t.post(
+        "/api/v1/sandbox/query",
+        Auth::None,
+        &json!({ "sql": "SELECT 1" }),
+    )
+    .await
+    .expect(401);
+    t.assert_audit_log_verifies().await;
+}
