@@ -85,8 +85,9 @@ fn rewrite(
                     }
                 }
                 Found::Persons(c) => {
-                    exprs.push(Expr::Column(c.clone()));
-                    Found::Persons(Column::new(c.relation.clone(), PERSONS))
+                    let relation = c.relation.clone();
+                    exprs.push(Expr::Column(c));
+                    Found::Persons(Column::new(relation, PERSONS))
                 }
                 other => other,
             };

@@ -177,10 +177,10 @@ pub(crate) fn release(
             }
             None => {
                 for (v, c) in row.values.iter_mut().zip(&columns) {
-                    if c.kind == ColumnKind::Count {
-                        if let Some(n) = v.as_i64() {
-                            *v = disclosure::round_count(n, controls.rounding_base).into();
-                        }
+                    if c.kind == ColumnKind::Count
+                        && let Some(n) = v.as_i64()
+                    {
+                        *v = disclosure::round_count(n, controls.rounding_base).into();
                     }
                 }
             }

@@ -401,14 +401,16 @@ impl CatalogEntry {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(str::to_owned);
-        if let Some(t) = &table_name {
-            if !valid_table_name(t) {
-                i.push(FieldIssue::new(
-                    "table_name",
-                    "catalog.table_name_invalid",
-                    format!("沙箱表名只能由小写字母、数字和下划线组成，以字母开头（不以 r_ 开头），最长 {MAX_TABLE_NAME} 个字符"),
-                ));
-            }
+        if let Some(t) = &table_name
+            && !valid_table_name(t)
+        {
+            i.push(FieldIssue::new(
+                "table_name",
+                "catalog.table_name_invalid",
+                format!(
+                    "沙箱表名只能由小写字母、数字和下划线组成，以字母开头（不以 r_ 开头），最长 {MAX_TABLE_NAME} 个字符"
+                ),
+            ));
         }
         let summary = text(i, "summary", &input.summary, MAX_LONG_CHARS, true);
         let category = text(i, "category", &input.category, MAX_SHORT_CHARS, true);

@@ -96,7 +96,7 @@ impl<'s> Walker<'s> {
     pub(crate) fn node(&mut self, plan: &LogicalPlan, pos: Pos) -> Vec<Lin> {
         let before = self.protected_scans;
         let inner = Pos { top: false, ..pos };
-        let out = match plan {
+        match plan {
             LogicalPlan::TableScan(scan) => self.scan(scan.table_name.table(), plan, pos),
             LogicalPlan::Projection(p) => {
                 let lins = self.node(&p.input, pos);
@@ -164,8 +164,7 @@ impl<'s> Walker<'s> {
                 );
                 vec![Lin::default(); plan.schema().fields().len()]
             }
-        };
-        out
+        }
     }
 
     fn only_on_top(&mut self, pos: Pos, before: usize, what: &str) {

@@ -24,11 +24,15 @@ fn power_csv() -> String {
     let mut i = 0usize;
     for (town, persons) in TOWNSHIPS {
         for _ in 0..persons {
-            let kind = if i % 3 == 0 { "工商业" } else { "居民" };
+            let kind = if i.is_multiple_of(3) {
+                "工商业"
+            } else {
+                "居民"
+            };
             for month in ["2025-01", "2025-02"] {
                 let m = if month.ends_with('1') { 1 } else { 2 };
                 let amount = 1_000 + i * 10 + m;
-                let paid = i % 4 != 0;
+                let paid = !i.is_multiple_of(4);
                 out.push_str(&format!(
                     "ACC{i:05},1101011990{i:08},{town},{kind},{month},{amount},{paid}\n"
                 ));
@@ -60,8 +64,6 @@ impl County {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let vault = Vault::open(dir.path().join("vault")).unwrap();
-        let s = |t| ColumnDef::new("x", t);
-        let _ = s;
         let power = DatasetSchema::new(vec![
             ColumnDef::new("account_no", ColumnType::String).pseudonymised(),
             ColumnDef::new("holder_id_number", ColumnType::String).pseudonymised(),

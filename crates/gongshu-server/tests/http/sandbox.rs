@@ -53,7 +53,7 @@ async fn world(t: &TestApp) -> World {
         r.expect(201);
         r.json()["id"].as_str().unwrap().to_owned()
     };
-    load(&t, &provider, &resource, "", csv_rows(40, 0).into_bytes())
+    load(t, &provider, &resource, "", csv_rows(40, 0).into_bytes())
         .await
         .expect(201);
     let operator = t
