@@ -43,13 +43,20 @@ fn dominance_and_p_ratio() {
         top2: 40,
     }];
     assert_eq!(primary(&r, &c, false), None);
-    // Rest 4 < 10 % of top1 (45): the second could estimate the first.
+    // With the defaults the p-ratio rule is implied by dominance (a rest of
+    // at least 10 % of the total is at least 10 % of the largest); with a
+    // raised k it bites on its own: rest 5 < 10 % of top1 (60).
+    let raised = Controls {
+        dominance_k_percent: 95,
+        ..c
+    };
     r.magnitudes = vec![Magnitude {
-        total: 89,
-        top1: 45,
-        top2: 40,
+        total: 100,
+        top1: 60,
+        top2: 35,
     }];
-    assert_eq!(primary(&r, &c, false), Some(Suppression::PRatio));
+    assert_eq!(primary(&r, &raised, false), Some(Suppression::PRatio));
+    assert_eq!(primary(&r, &c, false), Some(Suppression::Dominance));
 }
 
 #[test]

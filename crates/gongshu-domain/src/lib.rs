@@ -19,6 +19,7 @@ pub mod data_import;
 pub mod dataset;
 pub mod deadline;
 pub mod disclosure;
+pub mod egress;
 pub mod error;
 pub mod evaluation;
 pub mod ids;

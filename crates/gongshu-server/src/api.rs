@@ -186,6 +186,7 @@ pub fn all_routes() -> Vec<RouteDoc> {
         crate::api_catalog::ROUTES,
         crate::api_datasets::ROUTES,
         crate::api_sandbox::ROUTES,
+        crate::api_releases::ROUTES,
     ]
     .concat()
 }
@@ -203,6 +204,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::api_catalog::routes())
         .merge(crate::api_datasets::routes())
         .merge(crate::api_sandbox::routes())
+        .merge(crate::api_releases::routes())
         .route("/api/v1/session", post(login).delete(logout))
         .route("/api/v1/me", get(me))
         .route("/api/v1/organisations", get(list_orgs).post(create_org))

@@ -165,7 +165,7 @@ pub async fn file_appeal_with(
         ReviewText::SHORT,
     );
     let grounds = text(&mut errors, "grounds", &input.grounds, ReviewText::LONG);
-    if kind.is_some_and(|k| k != AppealSubjectKind::MarketEntry) && input.decided_on.is_none() {
+    if kind == Some(AppealSubjectKind::DataUse) && input.decided_on.is_none() {
         errors.push(FieldError::new(
             "decided_on",
             "appeal.decided_on_required",
@@ -190,8 +190,8 @@ pub async fn file_appeal_with(
         return Err(refused(&AppealError::NotParticipant));
     }
     // The decision appealed against: a market entry is read from the joint
-    // reviews; data-use and egress decisions are recorded as given until
-    // those workflows can be looked up.
+    // reviews, an egress decision from the release requests; data-use
+    // decisions are recorded as given until that workflow can be looked up.
     let (decided_on, checked) = match kind {
         AppealSubjectKind::MarketEntry => {
             let mut tx = app.store().begin_read().await?;
@@ -214,7 +214,28 @@ pub async fn file_appeal_with(
                 _ => return Err(refused(&AppealError::NotAdverse)),
             }
         }
-        AppealSubjectKind::DataUse | AppealSubjectKind::Egress => (
+        AppealSubjectKind::Egress => {
+            let mut tx = app.store().begin_read().await?;
+            let release = tx.get_release_request(&subject_id).await?;
+            tx.commit().await?;
+            let Some(release) = release else {
+                return Err(AppError::Validation(vec![FieldError::new(
+                    "subject_id",
+                    "appeal.subject_not_found",
+                    format!("未找到该出域申请（{APPEAL_RULE}）"),
+                )]));
+            };
+            if release.requester_org != actor.org_id {
+                return Err(refused(&AppealError::NotAffected));
+            }
+            match release.closed_at {
+                Some(at) if release.status == "rejected" => {
+                    (crate::inbox::shanghai_today(at), true)
+                }
+                _ => return Err(refused(&AppealError::NotAdverse)),
+            }
+        }
+        AppealSubjectKind::DataUse => (
             input.decided_on.ok_or(AppError::Validation(Vec::new()))?,
             false,
         ),

@@ -271,7 +271,12 @@ async fn appeal_refusals_name_their_rule(t: TestApp) {
         .await
         .error(409, "appeal.too_late");
     assert!(v["message"].as_str().unwrap().contains("（S-2.5b）"));
-    let mut in_time = body("egress", "EG-2026-001");
+    // Egress decisions are looked up: an unknown request is invalid.
+    let v = appeal(&t, &w.participant, &body("egress", "EG-2026-001"))
+        .await
+        .error(422, "validation_failed");
+    assert_eq!(v["fields"][0]["code"], "appeal.subject_not_found");
+    let mut in_time = body("data_use", "UA-2026-008");
     in_time["decided_on"] = json!("2026-02-27");
     let v = appeal(&t, &w.participant, &in_time)
         .await

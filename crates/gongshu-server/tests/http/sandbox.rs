@@ -8,13 +8,21 @@ use serde_json::{Value, json};
 use crate::datasets::{RAW_ACCOUNT, columns, csv_rows, load};
 use crate::support::{Auth, Session, TestApp};
 
-crate::on_both_backends!(an_approved_demand_lets_the_operator_query_in_aggregate_only,);
+crate::on_both_backends!(
+    an_approved_demand_lets_the_operator_query_in_aggregate_only,
+    results_leave_only_after_two_independent_approvals,
+    egress_rejections_name_their_reason_and_file_rules_hold,
+);
 
 struct World {
     provider: Session,
     operator: Session,
     bank: Session,
     resource: String,
+    /// A reviewer of the operator's own organisation.
+    operator_reviewer: Session,
+    agency_reviewer: Session,
+    bureau_reviewer: Session,
 }
 
 async fn world(t: &TestApp) -> World {
@@ -104,6 +112,15 @@ async fn world(t: &TestApp) -> World {
             .user_session(&admin, &bank, "bank.dev", &["case_officer"])
             .await,
         resource,
+        operator_reviewer: t
+            .user_session(&admin, &operator_org, "op.reviewer", &["reviewer"])
+            .await,
+        agency_reviewer: t
+            .user_session(&admin, &agency_org, "agency.reviewer", &["reviewer"])
+            .await,
+        bureau_reviewer: t
+            .user_session(&admin, &bureau, "bureau.reviewer", &["reviewer"])
+            .await,
     }
 }
 
@@ -230,5 +247,213 @@ async fn an_approved_demand_lets_the_operator_query_in_aggregate_only(t: TestApp
     )
     .await
     .expect(401);
+    t.assert_audit_log_verifies().await;
+}
+
+const TOWNSHIP_SQL: &str = "SELECT township, count(DISTINCT account_no) AS accounts FROM water_use GROUP BY township ORDER BY township";
+
+async fn request(t: &TestApp, s: &Session, files: Value) -> crate::support::Resp {
+    t.post(
+        "/api/v1/releases",
+        Auth::Cookie(s),
+        &json!({ "title": "乡镇用水户数", "purpose": "管网规划报告附表", "sql": TOWNSHIP_SQL, "files": files }),
+    )
+    .await
+}
+
+async fn verdict(
+    t: &TestApp,
+    s: &Session,
+    id: &str,
+    verdict: &str,
+    reason: Option<&str>,
+) -> crate::support::Resp {
+    t.post(
+        &format!("/api/v1/releases/{id}/decisions"),
+        Auth::Cookie(s),
+        &json!({ "verdict": verdict, "reason": reason }),
+    )
+    .await
+}
+
+async fn results_leave_only_after_two_independent_approvals(t: TestApp) {
+    let w = world(&t).await;
+    let r = request(
+        &t,
+        &w.operator,
+        json!([{ "name": "说明.json", "content": "{\"note\": \"按乡镇汇总\"}" }]),
+    )
+    .await;
+    r.expect(201);
+    let v = r.json();
+    let id = v["id"].as_str().unwrap().to_owned();
+    assert_eq!(v["status"], "submitted");
+    let names: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["result.csv", "说明.json"]);
+    assert!(
+        v["files"][0].get("content").is_none(),
+        "the requester gets no download before approval"
+    );
+    assert_eq!(v["report"]["disclosure"]["threshold"], 10);
+    let download = format!("/api/v1/releases/{id}/files/result.csv");
+    t.get(&download, Auth::Cookie(&w.operator))
+        .await
+        .error(409, "egress.not_approved");
+
+    // Neither the requester nor its organisation reviews (policies, audited).
+    let denied = t.audit_of("authz.denied").await.len();
+    verdict(&t, &w.operator, &id, "approve", None)
+        .await
+        .error(403, "forbidden");
+    verdict(&t, &w.operator_reviewer, &id, "approve", None)
+        .await
+        .error(403, "forbidden");
+    verdict(&t, &w.provider, &id, "approve", None)
+        .await
+        .error(403, "forbidden");
+    assert_eq!(t.audit_of("authz.denied").await.len(), denied + 3);
+
+    // The agency reviewer sees the contents and approves; new files reset it.
+    let seen = t
+        .get(
+            &format!("/api/v1/releases/{id}"),
+            Auth::Cookie(&w.agency_reviewer),
+        )
+        .await;
+    assert!(
+        seen.expect(200).json()["files"][0]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("township,accounts\n")
+    );
+    assert_eq!(
+        verdict(&t, &w.agency_reviewer, &id, "approve", None)
+            .await
+            .expect(200)
+            .json()["approvals"],
+        1
+    );
+    let body =
+        json!({ "files": [{ "name": "result.csv", "content": "township,accounts\n南屯镇,20\n" }] });
+    let changed = t
+        .send(
+            axum::http::Method::PUT,
+            &format!("/api/v1/releases/{id}/files"),
+            Auth::Cookie(&w.operator),
+            Some(("application/json", serde_json::to_vec(&body).unwrap())),
+        )
+        .await;
+    let changed = changed.expect(200).json();
+    assert_eq!(
+        (changed["revision"].as_i64(), changed["approvals"].as_u64()),
+        (Some(2), Some(0))
+    );
+    verdict(&t, &w.agency_reviewer, &id, "approve", None)
+        .await
+        .expect(200);
+    verdict(&t, &w.agency_reviewer, &id, "approve", None)
+        .await
+        .error(409, "egress.already_decided");
+    t.get(&download, Auth::Cookie(&w.operator))
+        .await
+        .error(409, "egress.not_approved");
+    let done = verdict(&t, &w.bureau_reviewer, &id, "approve", None)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(done["status"], "approved");
+    verdict(&t, &w.bureau_reviewer, &id, "reject", Some("晚了"))
+        .await
+        .error(409, "egress.final");
+
+    // Only the requester's organisation downloads, each time audited.
+    let file = t.get(&download, Auth::Cookie(&w.operator)).await;
+    assert_eq!(file.expect(200).text(), "township,accounts\n南屯镇,20\n");
+    assert_eq!(t.audit_of("release.downloaded").await.len(), 1);
+    t.get(&download, Auth::Cookie(&w.bank)).await.expect(404);
+    t.get(&format!("/api/v1/releases/{id}"), Auth::Cookie(&w.bank))
+        .await
+        .expect(404);
+    assert_eq!(t.audit_of("release.approved").await.len(), 1);
+    t.assert_audit_log_verifies().await;
+}
+
+async fn egress_rejections_name_their_reason_and_file_rules_hold(t: TestApp) {
+    let w = world(&t).await;
+    for (name, content, code) in [
+        ("运行日志.log", "x", "egress.file_invalid"),
+        ("r.csv", "v\n0.1234567\n", "egress.file_invalid"),
+        ("r.json", "{not json", "egress.file_invalid"),
+        ("result.csv", "duplicate", "egress.file_duplicate"),
+    ] {
+        let e = request(
+            &t,
+            &w.operator,
+            json!([{ "name": name, "content": content }]),
+        )
+        .await
+        .error(422, "validation_failed");
+        assert_eq!(e["fields"][0]["code"], code, "{name}: {e}");
+    }
+    // A refused query gives no request.
+    let r = t
+        .post(
+            "/api/v1/releases",
+            Auth::Cookie(&w.operator),
+            &json!({ "title": "明细", "purpose": "x", "sql": "SELECT account_no FROM water_use", "files": [] }),
+        )
+        .await;
+    r.error(422, "validation_failed");
+    assert_eq!(
+        t.get("/api/v1/releases", Auth::Cookie(&w.operator))
+            .await
+            .expect(200)
+            .json(),
+        json!([])
+    );
+
+    let id = request(&t, &w.operator, json!([])).await.expect(201).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    verdict(&t, &w.bureau_reviewer, &id, "reject", None)
+        .await
+        .error(422, "validation_failed");
+    let v = verdict(
+        &t,
+        &w.bureau_reviewer,
+        &id,
+        "reject",
+        Some("结果可能识别到户"),
+    )
+    .await
+    .expect(200)
+    .json();
+    assert_eq!(
+        (v["status"].as_str(), v["appealable"].as_bool()),
+        (Some("rejected"), Some(true))
+    );
+    // Final: no new files, no withdrawal.
+    t.post(
+        &format!("/api/v1/releases/{id}/withdraw"),
+        Auth::Cookie(&w.operator),
+        &json!({}),
+    )
+    .await
+    .error(409, "egress.final");
+    // Appeals go to the agency and are the affected participant's alone.
+    let e = t
+        .post(
+            "/api/v1/appeals",
+            Auth::Cookie(&w.bank),
+            &json!({ "subject_kind": "egress", "subject_id": id, "grounds": "请求复核" }),
+        )
+        .await;
+    e.error(409, "appeal.not_affected");
     t.assert_audit_log_verifies().await;
 }
