@@ -1,15 +1,18 @@
 //! The guard: after the checks pass, the one aggregate over protected data
-//! gets a hidden column `__gs_persons`, the distinct persons (keyed
-//! pseudonyms) behind each group, carried up to the output so the release
-//! step can apply the output controls. The person column is threaded
-//! through projections below the aggregate even when the caller neither
-//! selected nor was granted it.
+//! gets hidden columns carried up to the output so the release step can
+//! apply the output controls: `__gs_persons`, the distinct persons (keyed
+//! pseudonyms) behind each group, and one `__gs_top<k>` per SUM/AVG of a
+//! sensitive value (its per-person total and two largest contributors,
+//! R4.2). The person column is threaded through projections below the
+//! aggregate even when the caller neither selected nor was granted it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Column;
 use datafusion::functions_aggregate::expr_fn::{count, count_distinct};
+use datafusion::logical_expr::expr::Cast;
 use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, Projection, SubqueryAlias, lit};
 
 use crate::SandboxError;
@@ -23,31 +26,61 @@ enum Found {
     None,
     /// A protected table below: its person column, if it has one.
     Entity(Option<Column>),
-    /// The guarded aggregate below: where its persons column is.
-    Persons(Column),
+    /// The guarded aggregate below: where its hidden columns are.
+    Hidden(Vec<Column>),
+}
+
+struct Ctx<'a> {
+    specs: HashMap<&'a str, &'a TableSpec>,
+    /// Aggregate expressions of the guarded aggregate that are magnitudes.
+    magnitudes: &'a [usize],
 }
 
 fn df(e: datafusion::error::DataFusionError) -> SandboxError {
     SandboxError::Internal(e.to_string())
 }
 
-/// Adds the persons column; `plan` passed the checks.
-pub(crate) fn guard(plan: LogicalPlan, tables: &[TableSpec]) -> Result<LogicalPlan, SandboxError> {
-    let specs: HashMap<&str, &TableSpec> = tables.iter().map(|t| (t.name.as_str(), t)).collect();
-    let (plan, found) = rewrite(plan, &specs)?;
+/// Adds the hidden columns; `plan` passed the checks. Returns the plan and
+/// how many hidden columns end the output (persons first).
+pub(crate) fn guard(
+    plan: LogicalPlan,
+    tables: &[TableSpec],
+    magnitudes: &[usize],
+) -> Result<(LogicalPlan, usize), SandboxError> {
+    let ctx = Ctx {
+        specs: tables.iter().map(|t| (t.name.as_str(), t)).collect(),
+        magnitudes,
+    };
+    let (plan, found) = rewrite(plan, &ctx)?;
     match found {
-        Found::Persons(_) => Ok(plan),
+        Found::Hidden(cols) => Ok((plan, cols.len())),
         _ => Err(SandboxError::Internal("受保护查询缺少可守护的聚合".into())),
     }
 }
 
-fn rewrite(
-    plan: LogicalPlan,
-    specs: &HashMap<&str, &TableSpec>,
-) -> Result<(LogicalPlan, Found), SandboxError> {
+/// The argument of a magnitude aggregate, as Int64.
+fn magnitude_arg(e: &Expr) -> Option<Expr> {
+    let mut e = e;
+    while let Expr::Alias(a) = e {
+        e = &a.expr;
+    }
+    let Expr::AggregateFunction(af) = e else {
+        return None;
+    };
+    let mut arg = af.params.args.first()?;
+    while let Expr::Cast(c) = arg {
+        arg = &c.expr;
+    }
+    Some(Expr::Cast(Cast::new(
+        Box::new(arg.clone()),
+        DataType::Int64,
+    )))
+}
+
+fn rewrite(plan: LogicalPlan, ctx: &Ctx<'_>) -> Result<(LogicalPlan, Found), SandboxError> {
     match plan {
         LogicalPlan::TableScan(scan) => {
-            let found = match specs.get(scan.table_name.table()) {
+            let found = match ctx.specs.get(scan.table_name.table()) {
                 Some(spec) if spec.protected() => Found::Entity(
                     spec.entity
                         .as_ref()
@@ -58,19 +91,19 @@ fn rewrite(
             Ok((LogicalPlan::TableScan(scan), found))
         }
         LogicalPlan::SubqueryAlias(s) => {
-            let (input, found) = rewrite(Arc::unwrap_or_clone(s.input), specs)?;
+            let (input, found) = rewrite(Arc::unwrap_or_clone(s.input), ctx)?;
             let alias = s.alias;
             let requalify = |c: Column| Column::new(Some(alias.clone()), c.name);
             let found = match found {
                 Found::Entity(c) => Found::Entity(c.map(requalify)),
-                Found::Persons(c) => Found::Persons(requalify(c)),
+                Found::Hidden(cs) => Found::Hidden(cs.into_iter().map(requalify).collect()),
                 Found::None => Found::None,
             };
             let node = SubqueryAlias::try_new(Arc::new(input), alias.clone()).map_err(df)?;
             Ok((LogicalPlan::SubqueryAlias(node), found))
         }
         LogicalPlan::Projection(p) => {
-            let (input, found) = rewrite(Arc::unwrap_or_clone(p.input), specs)?;
+            let (input, found) = rewrite(Arc::unwrap_or_clone(p.input), ctx)?;
             let mut exprs = p.expr;
             let found = match found {
                 Found::Entity(Some(c)) => {
@@ -84,10 +117,13 @@ fn rewrite(
                         Found::Entity(Some(Column::from_name(ENTITY)))
                     }
                 }
-                Found::Persons(c) => {
-                    let relation = c.relation.clone();
-                    exprs.push(Expr::Column(c));
-                    Found::Persons(Column::new(relation, PERSONS))
+                Found::Hidden(cs) => {
+                    let mut out = Vec::with_capacity(cs.len());
+                    for c in cs {
+                        out.push(Column::new(c.relation.clone(), c.name.clone()));
+                        exprs.push(Expr::Column(c));
+                    }
+                    Found::Hidden(out)
                 }
                 other => other,
             };
@@ -95,30 +131,45 @@ fn rewrite(
             Ok((LogicalPlan::Projection(node), found))
         }
         LogicalPlan::Aggregate(a) => {
-            let (input, found) = rewrite(Arc::unwrap_or_clone(a.input), specs)?;
-            let persons = match found {
-                Found::Entity(Some(c)) => count_distinct(Expr::Column(c)),
-                Found::Entity(None) => count(lit(1i64)),
+            let (input, found) = rewrite(Arc::unwrap_or_clone(a.input), ctx)?;
+            let (persons, entity) = match found {
+                Found::Entity(Some(c)) => (count_distinct(Expr::Column(c.clone())), Some(c)),
+                Found::Entity(None) => (count(lit(1i64)), None),
                 other => {
                     let node = Aggregate::try_new(Arc::new(input), a.group_expr, a.aggr_expr)
                         .map_err(df)?;
                     return Ok((LogicalPlan::Aggregate(node), other));
                 }
             };
+            let mut hidden = vec![Column::from_name(PERSONS)];
+            let mut extra = vec![persons.alias(PERSONS)];
+            // Without a person column there is no per-person contribution:
+            // dominance is then not computed (see docs/sandbox.md).
+            if let Some(person) = entity {
+                let top2 = crate::magnitude::udaf();
+                for (k, &i) in ctx.magnitudes.iter().enumerate() {
+                    let Some(arg) = a.aggr_expr.get(i).and_then(magnitude_arg) else {
+                        continue;
+                    };
+                    let name = format!("__gs_top{k}");
+                    extra.push(
+                        top2.call(vec![Expr::Column(person.clone()), arg])
+                            .alias(&name),
+                    );
+                    hidden.push(Column::from_name(name));
+                }
+            }
             let mut aggr = a.aggr_expr;
-            aggr.push(persons.alias(PERSONS));
+            aggr.extend(extra);
             let node = Aggregate::try_new(Arc::new(input), a.group_expr, aggr).map_err(df)?;
-            Ok((
-                LogicalPlan::Aggregate(node),
-                Found::Persons(Column::from_name(PERSONS)),
-            ))
+            Ok((LogicalPlan::Aggregate(node), Found::Hidden(hidden)))
         }
         other => {
             // Filters, sorts, limits and joins: same expressions, new inputs.
             let mut found = Found::None;
             let mut inputs = Vec::new();
             for input in other.inputs() {
-                let (new, f) = rewrite(input.clone(), specs)?;
+                let (new, f) = rewrite(input.clone(), ctx)?;
                 if matches!(found, Found::None) {
                     found = f;
                 }

@@ -13,6 +13,7 @@ mod check;
 mod error;
 mod guard;
 mod keys;
+mod magnitude;
 mod release;
 mod run;
 mod spec;

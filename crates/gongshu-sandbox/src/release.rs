@@ -2,10 +2,12 @@
 //! controls (R4) to every row of a protected result.
 
 use datafusion::arrow::array::Array;
+use datafusion::arrow::array::AsArray as _;
+use datafusion::arrow::datatypes::Int64Type;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
-use gongshu_domain::disclosure::{self, Controls, RowStats, Suppression};
+use gongshu_domain::disclosure::{self, Controls, Magnitude, RowStats, Suppression};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -105,21 +107,38 @@ fn float(x: f64) -> Value {
     serde_json::Number::from_f64((x * scale).round() / scale).map_or(Value::Null, Value::Number)
 }
 
-/// Releases the rows of `batches`; the last column is the hidden persons
-/// count when `protected`.
+/// The `[total, top1, top2]` list of a hidden magnitude column.
+fn magnitude(array: &dyn Array, row: usize) -> Result<Magnitude, SandboxError> {
+    let v = ScalarValue::try_from_array(array, row)
+        .map_err(|e| SandboxError::Internal(e.to_string()))?;
+    let ScalarValue::List(list) = v else {
+        return Ok(Magnitude::default());
+    };
+    let values = list.values();
+    let ints = values.as_primitive_opt::<Int64Type>();
+    let at = |i: usize| {
+        ints.filter(|a| i < a.len() && a.is_valid(i))
+            .map_or(0, |a| u128::from(a.value(i).unsigned_abs()))
+    };
+    Ok(Magnitude {
+        total: at(0),
+        top1: at(1),
+        top2: at(2),
+    })
+}
+
+/// Releases the rows of `batches`; the last `hidden` columns are the
+/// guard's (persons, then magnitudes); none for a public-only query.
 pub(crate) fn release(
     schema: &Schema,
     batches: &[RecordBatch],
     lineage: &[Lin],
-    protected: bool,
+    hidden: usize,
     sensitive_domain: bool,
     controls: &Controls,
 ) -> Result<QueryResult, SandboxError> {
-    let visible = if protected {
-        schema.fields().len().saturating_sub(1)
-    } else {
-        schema.fields().len()
-    };
+    let protected = hidden > 0;
+    let visible = schema.fields().len().saturating_sub(hidden);
     let columns = out_columns(schema, lineage, visible);
     let mut rows = Vec::new();
     let mut stats = Vec::new();
@@ -139,10 +158,14 @@ pub(crate) fn release(
                     .filter(|(_, c)| c.kind == ColumnKind::Key)
                     .map(|(v, _)| v.to_string())
                     .collect();
+                let mut magnitudes = Vec::new();
+                for c in visible + 1..visible + hidden {
+                    magnitudes.push(magnitude(batch.column(c).as_ref(), r)?);
+                }
                 stats.push(RowStats {
                     keys,
                     persons,
-                    magnitudes: Vec::new(),
+                    magnitudes,
                 });
             }
             rows.push(OutRow {
@@ -242,7 +265,7 @@ fn report(
         rows_suppressed: primary,
         rows_secondary: secondary,
         rules: if protected {
-            vec!["R2", "R3", "R4.1", "R4.4", "R4.5"]
+            vec!["R2", "R3", "R4.1", "R4.2", "R4.4", "R4.5"]
         } else {
             vec!["R2", "R3"]
         },

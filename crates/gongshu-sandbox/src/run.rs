@@ -170,10 +170,10 @@ impl Sandbox {
                 return Err(SandboxError::Refused(p.checked.violations));
             }
             let protected = p.checked.protected;
-            let plan = if protected {
-                guard::guard(p.plan, &spec.tables)?
+            let (plan, hidden) = if protected {
+                guard::guard(p.plan, &spec.tables, &p.checked.magnitudes)?
             } else {
-                p.plan
+                (p.plan, 0)
             };
             let (schema, batches) = tokio::select! {
                 r = tokio::time::timeout(spec.limits.timeout, execute(&p.ctx, plan, spec.limits.max_rows, protected)) => {
@@ -189,7 +189,7 @@ impl Sandbox {
                 &schema,
                 &batches,
                 &p.checked.output,
-                protected,
+                hidden,
                 sensitive,
                 &spec.controls,
             )?;

@@ -29,6 +29,7 @@ static TEMPLATES: std::sync::LazyLock<Result<Environment<'static>, minijinja::Er
         env.add_template("error.html", include_str!("../templates/error.html"))?;
         env.add_template("datasets.html", include_str!("../templates/datasets.html"))?;
         env.add_template("dataset.html", include_str!("../templates/dataset.html"))?;
+        env.add_template("sandbox.html", include_str!("../templates/sandbox.html"))?;
         Ok(env)
     });
 
@@ -73,6 +74,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/datasets/{id}",
             get(crate::console_datasets::detail_page),
+        )
+        .route(
+            "/console/sandbox",
+            get(crate::console_sandbox::sandbox_page).post(crate::console_sandbox::sandbox_submit),
         )
         .route("/assets/receipt.js", get(receipt_js))
 }

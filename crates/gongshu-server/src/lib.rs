@@ -19,6 +19,7 @@ pub mod auth;
 pub mod config;
 pub mod console;
 mod console_datasets;
+mod console_sandbox;
 pub mod error;
 pub mod metrics;
 pub mod openapi;

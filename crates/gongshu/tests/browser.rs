@@ -273,12 +273,19 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
     let _demo = Killed(demo);
     // Read the demo's report until the console is up.
     let mut creds = None;
+    let mut operator = None;
     for line in std::io::BufReader::new(stdout).lines() {
         let line = line.unwrap();
+        // 口令 <password> 动态口令密钥 <secret>
+        let parts = |rest: &str| {
+            let p: Vec<&str> = rest.split_whitespace().collect();
+            (p[1].to_owned(), p[3].to_owned())
+        };
         if let Some(rest) = line.trim().strip_prefix("bureau.reviewer") {
-            let parts: Vec<&str> = rest.split_whitespace().collect();
-            // 口令 <password> 动态口令密钥 <secret>
-            creds = Some((parts[1].to_owned(), parts[3].to_owned()));
+            creds = Some(parts(rest));
+        }
+        if let Some(rest) = line.trim().strip_prefix("operator.admin") {
+            operator = Some(parts(rest));
         }
         if line.contains("平台已启动") {
             break;
@@ -407,5 +414,102 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         .await
         .unwrap();
     assert_eq!(rows, "18000");
+
+    // The bureau holds no grant: its sandbox page has no tables.
+    client
+        .goto(&format!("{base}/console/sandbox"))
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("sandbox-no-tables"))
+        .await
+        .unwrap();
+
+    // The operator queries the bills in aggregate, and is refused rows.
+    client.goto(&format!("{base}/")).await.unwrap();
+    client
+        .find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let (op_password, op_secret) = operator.expect("the demo prints the operator's credentials");
+    let op_creds = gongshu_app::bootstrap::InitialCredentials {
+        user_id: String::new(),
+        org_id: String::new(),
+        username: String::new(),
+        password: String::new(),
+        totp_secret: op_secret,
+        otpauth_uri: String::new(),
+    };
+    let code = gongshu_app::crypto::totp_at_step(
+        &op_creds.totp_secret_bytes(),
+        gongshu_app::crypto::totp_step(now as i64) + 1,
+    );
+    client
+        .wait()
+        .for_element(Locator::Id("username"))
+        .await
+        .unwrap();
+    submit_login(&client, "operator.admin", &op_password, &code).await;
+    client
+        .wait()
+        .for_element(Locator::Id("sandbox-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let tables = client
+        .wait()
+        .for_element(Locator::Id("sandbox-tables"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(tables.contains("power_bill"), "{tables}");
+    client
+        .find(Locator::Id("run"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let result = client
+        .wait()
+        .for_element(Locator::Id("result"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(result.contains("涞源镇"), "{result}");
+    let sql = client.find(Locator::Id("sql")).await.unwrap();
+    sql.clear().await.unwrap();
+    sql.send_keys("SELECT credit_code, amount_fen FROM power_bill")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("explain"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let refused = client
+        .wait()
+        .for_element(Locator::Id("violations"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        refused.contains("sandbox.R3.2") && refused.contains("power_bill.credit_code"),
+        "{refused}"
+    );
     client.close().await.unwrap();
 }

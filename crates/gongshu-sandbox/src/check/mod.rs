@@ -42,6 +42,9 @@ pub struct Checked {
     pub protected: bool,
     /// Lineage of the output fields.
     pub(crate) output: Vec<Lin>,
+    /// Indices, among the protected aggregate's aggregate expressions, of
+    /// the SUM/AVG of sensitive values (magnitudes for R4.2).
+    pub(crate) magnitudes: Vec<usize>,
 }
 
 /// Checks `plan` against the tables of the session.

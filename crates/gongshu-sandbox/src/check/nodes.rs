@@ -37,6 +37,7 @@ pub(crate) struct Walker<'s> {
     pub(crate) columns: BTreeSet<String>,
     protected_scans: usize,
     protected_aggregates: usize,
+    magnitudes: Vec<usize>,
 }
 
 impl<'s> Walker<'s> {
@@ -48,6 +49,7 @@ impl<'s> Walker<'s> {
             columns: BTreeSet::new(),
             protected_scans: 0,
             protected_aggregates: 0,
+            magnitudes: Vec::new(),
         }
     }
 
@@ -76,6 +78,7 @@ impl<'s> Walker<'s> {
             columns: self.columns,
             protected: self.protected_scans > 0,
             output: Vec::new(),
+            magnitudes: self.magnitudes,
         }
     }
 
@@ -300,22 +303,27 @@ impl<'s> Walker<'s> {
                 ..Lin::default()
             });
         }
-        for e in &a.aggr_expr {
-            out.push(self.aggregate_call(e, &scope, protected));
+        for (i, e) in a.aggr_expr.iter().enumerate() {
+            let (lin, magnitude) = self.aggregate_call(e, &scope, protected);
+            if protected && magnitude && lin.class() == SandboxClass::Sensitive {
+                self.magnitudes.push(i);
+            }
+            out.push(lin);
         }
         let width = a.schema.fields().len();
         out.resize(width, Lin::derived([]));
         out
     }
 
-    fn aggregate_call(&mut self, e: &Expr, scope: &Scope<'_>, protected: bool) -> Lin {
+    /// The lineage of one aggregate, and whether it is a SUM or AVG.
+    fn aggregate_call(&mut self, e: &Expr, scope: &Scope<'_>, protected: bool) -> (Lin, bool) {
         let mut e = e;
         while let Expr::Alias(a) = e {
             e = &a.expr;
         }
         let Expr::AggregateFunction(af) = e else {
             self.violate("R3.1", None, "不支持的聚合表达式".into());
-            return Lin::default();
+            return (Lin::default(), false);
         };
         let name = af.func.name().to_ascii_lowercase();
         if !AGGREGATE_FUNCTIONS.contains(&name.as_str()) {
@@ -343,12 +351,13 @@ impl<'s> Walker<'s> {
             }
             sources.extend(lin.sources);
         }
-        Lin {
+        let lin = Lin {
             sources,
             aggregated: true,
             count: name == "count",
             ..Lin::default()
-        }
+        };
+        (lin, matches!(name.as_str(), "sum" | "avg"))
     }
 
     fn aggregate_rules(&mut self, name: &str, distinct: bool, lin: &Lin) {

@@ -31,7 +31,12 @@ fn power_csv() -> String {
             };
             for month in ["2025-01", "2025-02"] {
                 let m = if month.ends_with('1') { 1 } else { 2 };
-                let amount = 1_000 + i * 10 + m;
+                // The first person of D dominates its township's amounts.
+                let amount = if i == 55 {
+                    5_000_000
+                } else {
+                    1_000 + i * 10 + m
+                };
                 let paid = !i.is_multiple_of(4);
                 out.push_str(&format!(
                     "ACC{i:05},1101011990{i:08},{town},{kind},{month},{amount},{paid}\n"
