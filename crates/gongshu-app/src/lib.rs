@@ -115,10 +115,18 @@ impl App {
     }
 
     /// Attaches the trusted space's vault (crypto-shredding on termination).
-    pub fn with_vault(mut self, vault: Arc<gongshu_vault::Vault>) -> Self {
-        self.sandbox = Some(Arc::new(gongshu_sandbox::Sandbox::new(vault.clone())));
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] when the sandbox's release history cannot be
+    /// opened.
+    pub fn with_vault(mut self, vault: Arc<gongshu_vault::Vault>) -> Result<Self, AppError> {
+        let history = gongshu_sandbox::History::open(vault.state_path("sandbox-history.log"))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        self.sandbox = Some(Arc::new(
+            gongshu_sandbox::Sandbox::new(vault.clone()).with_history(Arc::new(history)),
+        ));
         self.vault = Some(vault);
-        self
+        Ok(self)
     }
 
     /// The sandbox, when a vault is attached.

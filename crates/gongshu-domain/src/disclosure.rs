@@ -65,6 +65,9 @@ pub enum Suppression {
     PRatio,
     /// Withheld so a primary suppression cannot be derived from totals (R4.4).
     Secondary,
+    /// Differs from a cell released before by fewer persons than the
+    /// threshold (R4.6): the difference would single them out.
+    Difference,
 }
 
 impl Suppression {
@@ -74,6 +77,7 @@ impl Suppression {
             Self::Threshold => "R4.1",
             Self::Dominance | Self::PRatio => "R4.2",
             Self::Secondary => "R4.4",
+            Self::Difference => "R4.6",
         }
     }
 
@@ -84,6 +88,7 @@ impl Suppression {
             Self::Dominance => "少数主体占比过高（优势规则），已抑制",
             Self::PRatio => "最大主体可被推算（p% 规则），已抑制",
             Self::Secondary => "为防止由合计反推被抑制单元，已连带抑制",
+            Self::Difference => "与已发布的结果相差人数过少（差分检查），已抑制",
         }
     }
 }
@@ -131,6 +136,10 @@ pub struct RowStats {
     pub persons: u64,
     /// Magnitudes of sensitive values released in the row.
     pub magnitudes: Vec<Magnitude>,
+    /// The row's persons differ from a cell released before by fewer than
+    /// the threshold (see [`too_close`]).
+    #[serde(default)]
+    pub too_close: bool,
 }
 
 /// The primary decision for one row.
@@ -144,7 +153,35 @@ pub fn primary(row: &RowStats, controls: &Controls, sensitive_domain: bool) -> O
     if row.magnitudes.iter().any(|m| m.p_ratio_fails(controls)) {
         return Some(Suppression::PRatio);
     }
+    if row.too_close {
+        return Some(Suppression::Difference);
+    }
     None
+}
+
+/// Size of the symmetric difference of two sorted, duplicate-free sets.
+pub fn symmetric_difference(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut common) = (0, 0, 0);
+    while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
+        match x.cmp(y) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    a.len() + b.len() - 2 * common
+}
+
+/// Whether a new cell's persons `new` differ from a released cell's `old`
+/// by at least one and fewer than `threshold` persons (R4.6): releasing
+/// both would describe that handful. Equal sets reveal nothing new.
+pub fn too_close(new: &[u64], old: &[u64], threshold: u64) -> bool {
+    let d = symmetric_difference(new, old) as u64;
+    d > 0 && d < threshold
 }
 
 /// Decides every row: primary rules, then secondary suppression.

@@ -7,7 +7,28 @@ fn row(keys: &[&str], persons: u64) -> RowStats {
         keys: keys.iter().map(|k| (*k).to_owned()).collect(),
         persons,
         magnitudes: Vec::new(),
+        too_close: false,
     }
+}
+
+#[test]
+fn difference_check_blocks_a_cell_that_singles_out_a_few() {
+    let all: Vec<u64> = (0..100).collect();
+    let minus_one: Vec<u64> = (1..100).collect();
+    let other: Vec<u64> = (200..300).collect();
+    assert_eq!(symmetric_difference(&all, &minus_one), 1);
+    assert!(too_close(&minus_one, &all, 10));
+    assert!(
+        !too_close(&all, &all, 10),
+        "the same cell again reveals nothing"
+    );
+    assert!(!too_close(&other, &all, 10));
+    let mut r = row(&["a"], 99);
+    r.too_close = true;
+    assert_eq!(
+        primary(&r, &Controls::default(), false),
+        Some(Suppression::Difference)
+    );
 }
 
 #[test]
@@ -163,5 +184,19 @@ proptest! {
         let r = round_count(n, 5);
         prop_assert_eq!(r % 5, 0);
         prop_assert!((r - n).abs() <= 2);
+    }
+}
+
+proptest! {
+    /// The symmetric difference is symmetric and matches a set computation.
+    #[test]
+    fn symmetric_difference_matches_sets(
+        a in prop::collection::btree_set(0u64..200, 0..60),
+        b in prop::collection::btree_set(0u64..200, 0..60),
+    ) {
+        let (va, vb): (Vec<u64>, Vec<u64>) = (a.iter().copied().collect(), b.iter().copied().collect());
+        let expected = a.symmetric_difference(&b).count();
+        prop_assert_eq!(symmetric_difference(&va, &vb), expected);
+        prop_assert_eq!(symmetric_difference(&vb, &va), expected);
     }
 }

@@ -21,6 +21,7 @@ use crate::spec::TableSpec;
 /// Name of the hidden persons column.
 pub(crate) const PERSONS: &str = "__gs_persons";
 const ENTITY: &str = "__gs_entity";
+const SET: &str = "__gs_set";
 
 enum Found {
     None,
@@ -34,6 +35,18 @@ struct Ctx<'a> {
     specs: HashMap<&'a str, &'a TableSpec>,
     /// Aggregate expressions of the guarded aggregate that are magnitudes.
     magnitudes: &'a [usize],
+    /// Whether to collect each group's person set (difference check).
+    with_set: bool,
+}
+
+/// The hidden columns that end a guarded output: persons, then the person
+/// set when collected, then one per magnitude.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// How many hidden columns.
+    pub total: usize,
+    /// Whether the second is the person set.
+    pub has_set: bool,
 }
 
 fn df(e: datafusion::error::DataFusionError) -> SandboxError {
@@ -46,14 +59,25 @@ pub(crate) fn guard(
     plan: LogicalPlan,
     tables: &[TableSpec],
     magnitudes: &[usize],
-) -> Result<(LogicalPlan, usize), SandboxError> {
+    with_set: bool,
+) -> Result<(LogicalPlan, Layout), SandboxError> {
     let ctx = Ctx {
         specs: tables.iter().map(|t| (t.name.as_str(), t)).collect(),
         magnitudes,
+        with_set,
     };
     let (plan, found) = rewrite(plan, &ctx)?;
     match found {
-        Found::Hidden(cols) => Ok((plan, cols.len())),
+        Found::Hidden(cols) => {
+            let has_set = cols.get(1).is_some_and(|c| c.name == SET);
+            Ok((
+                plan,
+                Layout {
+                    total: cols.len(),
+                    has_set,
+                },
+            ))
+        }
         _ => Err(SandboxError::Internal("受保护查询缺少可守护的聚合".into())),
     }
 }
@@ -146,6 +170,11 @@ fn rewrite(plan: LogicalPlan, ctx: &Ctx<'_>) -> Result<(LogicalPlan, Found), San
             // Without a person column there is no per-person contribution:
             // dominance is then not computed (see docs/sandbox.md).
             if let Some(person) = entity {
+                if ctx.with_set {
+                    let set = crate::person_set::udaf();
+                    extra.push(set.call(vec![Expr::Column(person.clone())]).alias(SET));
+                    hidden.push(Column::from_name(SET));
+                }
                 let top2 = crate::magnitude::udaf();
                 for (k, &i) in ctx.magnitudes.iter().enumerate() {
                     let Some(arg) = a.aggr_expr.get(i).and_then(magnitude_arg) else {

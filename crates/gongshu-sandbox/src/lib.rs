@@ -12,8 +12,10 @@
 mod check;
 mod error;
 mod guard;
+mod history;
 mod keys;
 mod magnitude;
+mod person_set;
 mod release;
 mod run;
 mod spec;
@@ -21,6 +23,7 @@ mod tables;
 
 pub use check::Violation;
 pub use error::SandboxError;
+pub use history::History;
 pub use release::{ColumnKind, DisclosureReport, OutColumn, OutRow, QueryResult};
 pub use run::{Explained, Facts, MAX_SQL_BYTES, Sandbox};
 pub use spec::{ColumnSpec, Limits, SessionSpec, TableSpec};

@@ -13,6 +13,8 @@ use serde_json::Value;
 
 use crate::SandboxError;
 use crate::check::Lin;
+use crate::guard::Layout;
+use crate::history::History;
 
 /// What a released column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -133,12 +135,19 @@ pub(crate) fn release(
     schema: &Schema,
     batches: &[RecordBatch],
     lineage: &[Lin],
-    hidden: usize,
+    layout: Layout,
+    history: Option<&History>,
     sensitive_domain: bool,
     controls: &Controls,
 ) -> Result<QueryResult, SandboxError> {
-    let protected = hidden > 0;
+    let protected = layout.total > 0;
+    let hidden = layout.total;
     let visible = schema.fields().len().saturating_sub(hidden);
+    let first_magnitude = visible + 1 + usize::from(layout.has_set);
+    // Held from the check to the record: concurrent releases serialise.
+    let mut history = history.map(History::lock);
+    let threshold = controls.threshold_for(sensitive_domain);
+    let mut sets = Vec::new();
     let columns = out_columns(schema, lineage, visible);
     let mut rows = Vec::new();
     let mut stats = Vec::new();
@@ -159,13 +168,23 @@ pub(crate) fn release(
                     .map(|(v, _)| v.to_string())
                     .collect();
                 let mut magnitudes = Vec::new();
-                for c in visible + 1..visible + hidden {
+                for c in first_magnitude..visible + hidden {
                     magnitudes.push(magnitude(batch.column(c).as_ref(), r)?);
                 }
+                let set = if layout.has_set {
+                    crate::person_set::read(batch.column(visible + 1).as_ref(), r)
+                } else {
+                    Vec::new()
+                };
+                let too_close = history
+                    .as_ref()
+                    .is_some_and(|h| layout.has_set && h.too_close(&set, threshold));
+                sets.push(set);
                 stats.push(RowStats {
                     keys,
                     persons,
                     magnitudes,
+                    too_close,
                 });
             }
             rows.push(OutRow {
@@ -210,6 +229,15 @@ pub(crate) fn release(
         }
     }
     let released = rows.len() - primary - secondary;
+    if let Some(h) = history.as_mut() {
+        let kept: Vec<Vec<u64>> = rows
+            .iter()
+            .zip(sets)
+            .filter(|(r, s)| r.suppressed.is_none() && !s.is_empty())
+            .map(|(_, s)| s)
+            .collect();
+        h.record(kept)?;
+    }
     Ok(QueryResult {
         report: report(
             true,
@@ -265,7 +293,7 @@ fn report(
         rows_suppressed: primary,
         rows_secondary: secondary,
         rules: if protected {
-            vec!["R2", "R3", "R4.1", "R4.2", "R4.4", "R4.5"]
+            vec!["R2", "R3", "R4.1", "R4.2", "R4.4", "R4.5", "R4.6"]
         } else {
             vec!["R2", "R3"]
         },

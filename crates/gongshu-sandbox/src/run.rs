@@ -60,6 +60,7 @@ pub struct Explained {
 #[derive(Debug, Clone)]
 pub struct Sandbox {
     vault: Arc<Vault>,
+    history: Option<Arc<crate::History>>,
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
@@ -81,7 +82,18 @@ struct Planned {
 impl Sandbox {
     /// A sandbox over `vault`.
     pub fn new(vault: Arc<Vault>) -> Self {
-        Self { vault }
+        Self {
+            vault,
+            history: None,
+        }
+    }
+
+    /// The same sandbox remembering released cells in `history` and
+    /// withholding cells too close to them (R4.6).
+    #[must_use]
+    pub fn with_history(mut self, history: Arc<crate::History>) -> Self {
+        self.history = Some(history);
+        self
     }
 
     async fn plan(
@@ -171,9 +183,14 @@ impl Sandbox {
             }
             let protected = p.checked.protected;
             let (plan, hidden) = if protected {
-                guard::guard(p.plan, &spec.tables, &p.checked.magnitudes)?
+                guard::guard(
+                    p.plan,
+                    &spec.tables,
+                    &p.checked.magnitudes,
+                    self.history.is_some(),
+                )?
             } else {
-                (p.plan, 0)
+                (p.plan, guard::Layout::default())
             };
             let (schema, batches) = tokio::select! {
                 r = tokio::time::timeout(spec.limits.timeout, execute(&p.ctx, plan, spec.limits.max_rows, protected)) => {
@@ -190,6 +207,7 @@ impl Sandbox {
                 &batches,
                 &p.checked.output,
                 hidden,
+                self.history.as_deref(),
                 sensitive,
                 &spec.controls,
             )?;

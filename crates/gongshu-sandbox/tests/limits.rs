@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use gongshu_sandbox::{Sandbox, SandboxError};
+use gongshu_sandbox::SandboxError;
 use tokio::sync::watch;
 
 const TOWNSHIPS: &str =
@@ -19,7 +19,7 @@ const TOWNSHIPS: &str =
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn row_limit_stops_the_query() {
     let county = common::County::new();
-    let sandbox = Sandbox::new(county.vault.clone());
+    let sandbox = county.sandbox();
     let mut spec = common::session("operator");
     spec.limits.max_rows = 2;
     let (_tx, rx) = watch::channel(false);
@@ -35,7 +35,7 @@ async fn row_limit_stops_the_query() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ended_access_stops_the_query() {
     let county = common::County::new();
-    let sandbox = Sandbox::new(county.vault.clone());
+    let sandbox = county.sandbox();
     let spec = common::session("operator");
     let (tx, rx) = watch::channel(false);
     tx.send(true).unwrap();
@@ -49,7 +49,7 @@ async fn ended_access_stops_the_query() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeout_stops_the_query() {
     let county = common::County::new();
-    let sandbox = Sandbox::new(county.vault.clone());
+    let sandbox = county.sandbox();
     let mut spec = common::session("operator");
     spec.limits.timeout = Duration::from_nanos(1);
     let (_tx, rx) = watch::channel(false);
@@ -63,7 +63,7 @@ async fn timeout_stops_the_query() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runtime_errors_over_protected_data_are_uniform() {
     let county = common::County::new();
-    let sandbox = Sandbox::new(county.vault.clone());
+    let sandbox = county.sandbox();
     let spec = common::session("operator");
     let (_tx, rx) = watch::channel(false);
     let sql = "SELECT township, sum(amount_fen) / (count(*) - count(*)) AS x FROM power_bill GROUP BY township";
@@ -76,7 +76,7 @@ async fn runtime_errors_over_protected_data_are_uniform() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explain_answers_without_data_and_names_rule_and_column() {
     let county = common::County::new();
-    let sandbox = Sandbox::new(county.vault.clone());
+    let sandbox = county.sandbox();
     let spec = common::session("operator");
     let (facts, explained) = sandbox
         .explain(&spec, "SELECT holder_id_number, amount_fen FROM power_bill")
@@ -108,7 +108,7 @@ async fn explain_answers_without_data_and_names_rule_and_column() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn released_results_never_hold_a_pseudonym_or_a_raw_amount() {
     let county = common::County::new();
-    let sandbox = Sandbox::new(county.vault.clone());
+    let sandbox = county.sandbox();
     let spec = common::session("operator");
     for sql in [
         TOWNSHIPS,
@@ -124,4 +124,36 @@ async fn released_results_never_hold_a_pseudonym_or_a_raw_amount() {
         assert!(facts.result_sha256.is_some());
         assert!(result.report.protected);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_release_history_survives_restarts_and_torn_writes() {
+    use gongshu_domain::disclosure::Suppression;
+    let county = common::County::new();
+    let spec = common::session("operator");
+    let (_tx, rx) = watch::channel(false);
+    let (_, first) = county.sandbox().query(&spec, TOWNSHIPS, rx.clone()).await;
+    assert!(first.unwrap().rows.iter().any(|r| r.suppressed.is_none()));
+    // A crash mid-append leaves a torn record: it is cut off at open.
+    let path = county._dir.path().join("history.log");
+    let before = std::fs::metadata(&path).unwrap().len();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut f, &[7, 0, 0, 0, 1, 2]).unwrap();
+    drop(f);
+    let reopened = gongshu_sandbox::History::open(&path).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), before);
+    assert_eq!(
+        reopened.len(),
+        3,
+        "the released rows A, D and E; withheld rows are not remembered"
+    );
+    // After the restart the February cell of E is still too close.
+    let feb = "SELECT township, count(*) AS n FROM power_bill WHERE bill_month = '2025-02' GROUP BY township ORDER BY township";
+    let (_, r) = county.sandbox().query(&spec, feb, rx).await;
+    let r = r.unwrap();
+    let e = r.rows.iter().find(|row| row.values[0] == "E").unwrap();
+    assert_eq!(e.suppressed, Some(Suppression::Difference));
 }

@@ -76,7 +76,7 @@ impl sqllogictest::AsyncDB for Db {
 
 async fn run_file(role: &str) {
     let county = common::County::new();
-    let sandbox = Arc::new(Sandbox::new(county.vault.clone()));
+    let sandbox = Arc::new(county.sandbox());
     let spec = common::session(role);
     let mut runner = sqllogictest::Runner::new(|| {
         let db = Db {

@@ -160,6 +160,12 @@ impl Vault {
         self.pseudonyms.pseudonym(value)
     }
 
+    /// A file for state the trusted space keeps beside the data (the
+    /// sandbox's release history); never data values.
+    pub fn state_path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
     fn keys_dir(&self) -> PathBuf {
         self.dir.join("keys")
     }

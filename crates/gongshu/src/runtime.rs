@@ -68,6 +68,6 @@ pub async fn open(cfg: &ServerConfig) -> Result<App, String> {
         AppConfig::default(),
     )
     .await
-    .map(|app| app.with_vault(Arc::new(vault)))
+    .and_then(|app| app.with_vault(Arc::new(vault)))
     .map_err(|e| format!("启动失败：{}（{e}）", e.message_zh()))
 }

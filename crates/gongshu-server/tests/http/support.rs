@@ -354,7 +354,8 @@ impl TestApp {
         .expect("start the application")
         .with_vault(Arc::new(
             gongshu_vault::Vault::open(dir.path().join("vault")).expect("open the vault"),
-        ));
+        ))
+        .expect("open the sandbox history");
         let config = ServerConfig {
             data_dir: dir.path().to_path_buf(),
             database_url: Some(url.to_owned()),
