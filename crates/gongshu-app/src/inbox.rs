@@ -70,6 +70,7 @@ pub async fn all_obligations(app: &App, today: NaiveDate) -> Result<Vec<Obligati
     out.extend(crate::evaluations::open_obligations(app, today).await?);
     out.extend(crate::catalog::open_obligations(app, today).await?);
     out.extend(crate::datasets::quality_obligations(app, today).await?);
+    out.extend(crate::egress::open_obligations(app, today).await?);
     Ok(out)
 }
 

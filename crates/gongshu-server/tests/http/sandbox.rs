@@ -301,6 +301,20 @@ async fn results_leave_only_after_two_independent_approvals(t: TestApp) {
     );
     assert_eq!(v["report"]["disclosure"]["threshold"], 10);
     let download = format!("/api/v1/releases/{id}/files/result.csv");
+    // Both supervising bodies have the review in their inbox (5 working days).
+    for s in [&w.agency_reviewer, &w.bureau_reviewer] {
+        let inbox = t
+            .get("/api/v1/inbox", Auth::Cookie(s))
+            .await
+            .expect(200)
+            .json();
+        let found = inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "release.review" && i["subject_id"] == id.as_str());
+        assert!(found, "{inbox}");
+    }
     t.get(&download, Auth::Cookie(&w.operator))
         .await
         .error(409, "egress.not_approved");
@@ -367,6 +381,19 @@ async fn results_leave_only_after_two_independent_approvals(t: TestApp) {
         .expect(200)
         .json();
     assert_eq!(done["status"], "approved");
+    let inbox = t
+        .get("/api/v1/inbox", Auth::Cookie(&w.agency_reviewer))
+        .await
+        .expect(200)
+        .json();
+    assert!(
+        !inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "release.review"),
+        "{inbox}"
+    );
     verdict(&t, &w.bureau_reviewer, &id, "reject", Some("晚了"))
         .await
         .error(409, "egress.final");
