@@ -107,6 +107,10 @@ impl App {
                 "answered audit records whose changes never committed"
             );
         }
+        let interrupted = sandbox::interrupt_running(&app).await?;
+        if interrupted > 0 {
+            tracing::warn!(interrupted, "sandbox jobs cut off by a restart");
+        }
         Ok(app)
     }
 

@@ -247,3 +247,43 @@ async fn a_gap_below_the_highest_indexed_entry_is_answered_too() {
     );
     tx.commit().await.unwrap();
 }
+
+#[tokio::test]
+async fn sandbox_jobs_cut_off_by_a_restart_are_marked_interrupted() {
+    let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 11, 27, 4, 0, 0).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let ledger_dir = dir.path().join("audit");
+    let app = start(dir.path(), &ledger_dir, &clock).await;
+    let actor = admin(&app, &clock).await;
+    // A job accepted and still running when the process dies.
+    let mut tx = app.store().begin().await.unwrap();
+    tx.insert_sandbox_job(&gongshu_store::SandboxJobRow {
+        id: "job-1".into(),
+        org_id: actor.org_id.clone(),
+        user_id: actor.user_id.clone(),
+        sql_text: "SELECT 1".into(),
+        status: "running".into(),
+        result: None,
+        error_code: None,
+        error: None,
+        created_at: app.clock().now(),
+        finished_at: None,
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    drop(app);
+    let app = start(dir.path(), &ledger_dir, &clock).await;
+    let job = gongshu_app::sandbox::get_job(&app, &actor, "job-1")
+        .await
+        .unwrap();
+    assert_eq!(job.status, "interrupted");
+    assert!(job.finished_at.is_some());
+    // Only once: the next start finds nothing running.
+    drop(app);
+    let app = start(dir.path(), &ledger_dir, &clock).await;
+    assert_eq!(
+        gongshu_app::sandbox::interrupt_running(&app).await.unwrap(),
+        0
+    );
+}

@@ -25,5 +25,5 @@ pub use check::Violation;
 pub use error::SandboxError;
 pub use history::History;
 pub use release::{ColumnKind, DisclosureReport, OutColumn, OutRow, QueryResult};
-pub use run::{Explained, Facts, MAX_SQL_BYTES, Sandbox};
+pub use run::{Explained, Facts, MAX_SQL_BYTES, Sandbox, sql_sha256};
 pub use spec::{ColumnSpec, Limits, SessionSpec, TableSpec};

@@ -63,6 +63,11 @@ pub struct Sandbox {
     history: Option<Arc<crate::History>>,
 }
 
+/// Hex SHA-256 of a query's text, as audit records name it.
+pub fn sql_sha256(sql: &str) -> String {
+    hex_sha256(sql.as_bytes())
+}
+
 fn hex_sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes).as_slice())
 }

@@ -2,7 +2,8 @@
 //! run, no data read) and query. Results are released cells only; every
 //! call is an audit record.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -34,6 +35,24 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "在沙箱中执行查询",
         description: "Body `{\"sql\": \"SELECT …\"}`. Runs a read-only query over the caller's granted tables and releases only aggregate rows that pass the output controls: at least 10 distinct persons per row (20 for sensitive personal information), secondary suppression, counts rounded to 5. Withheld rows keep their group keys with `suppressed` naming the rule. A broken rule answers 422 with one field per violation (`code` = `sandbox.<rule>`); limits (time, rows, memory), ended access and runtime errors over protected data answer 409. Audited before the answer leaves.",
     },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/sandbox/jobs",
+        summary: "以作业方式提交查询（长查询）",
+        description: "Body `{\"sql\": \"SELECT …\"}`. Accepts the query as a job (a row and an audit record first) and answers 202 at once; it runs through the same checks and output controls as `/query`. A job left running by a restart becomes `interrupted`.",
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/sandbox/jobs",
+        summary: "我的查询作业",
+        description: "The caller's jobs, newest first, with status (`running`, `done`, `failed`, `interrupted`) and, when finished, the released result or the refusal.",
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/sandbox/jobs/{id}",
+        summary: "查询作业状态与结果",
+        description: "One of the caller's jobs (404 for anyone else's).",
+    },
 ];
 
 /// Routes of this module.
@@ -42,6 +61,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sandbox/tables", get(tables))
         .route("/api/v1/sandbox/explain", post(explain))
         .route("/api/v1/sandbox/query", post(query))
+        .route("/api/v1/sandbox/jobs", post(submit_job).get(jobs))
+        .route("/api/v1/sandbox/jobs/{id}", get(job))
 }
 
 /// A query.
@@ -69,4 +90,25 @@ async fn query(
     Body(b): Body<SqlInput>,
 ) -> Result<Response, ApiError> {
     Ok(Json(sandbox::query(&state.app, &auth.actor, &b.sql).await?).into_response())
+}
+
+async fn submit_job(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Body(b): Body<SqlInput>,
+) -> Result<Response, ApiError> {
+    let v = sandbox::submit_job(&state.app, &auth.actor, &b.sql).await?;
+    Ok((StatusCode::ACCEPTED, Json(v)).into_response())
+}
+
+async fn jobs(State(state): State<AppState>, auth: Authenticated) -> Result<Response, ApiError> {
+    Ok(Json(sandbox::list_jobs(&state.app, &auth.actor).await?).into_response())
+}
+
+async fn job(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(sandbox::get_job(&state.app, &auth.actor, &id).await?).into_response())
 }

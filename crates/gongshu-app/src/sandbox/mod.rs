@@ -4,6 +4,7 @@
 //! record cannot be written releases nothing (fail closed).
 
 mod access;
+mod jobs;
 mod tables;
 
 use chrono::{DateTime, Utc};
@@ -12,6 +13,7 @@ use gongshu_sandbox::{Explained, Facts, QueryResult, SandboxError, SessionSpec};
 use serde::Serialize;
 
 pub use access::AccessEnds;
+pub use jobs::{JobView, get_job, interrupt_running, list_jobs, submit_job};
 pub use tables::{GrantedColumn, SandboxTable, default_table_name};
 
 use crate::error::{AppError, FieldError};

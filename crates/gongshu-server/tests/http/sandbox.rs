@@ -12,6 +12,7 @@ crate::on_both_backends!(
     an_approved_demand_lets_the_operator_query_in_aggregate_only,
     results_leave_only_after_two_independent_approvals,
     egress_rejections_name_their_reason_and_file_rules_hold,
+    long_queries_run_as_jobs_for_their_submitter_only,
 );
 
 struct World {
@@ -482,5 +483,69 @@ async fn egress_rejections_name_their_reason_and_file_rules_hold(t: TestApp) {
         )
         .await;
     e.error(409, "appeal.not_affected");
+    t.assert_audit_log_verifies().await;
+}
+
+async fn long_queries_run_as_jobs_for_their_submitter_only(t: TestApp) {
+    let w = world(&t).await;
+    let r = t
+        .post(
+            "/api/v1/sandbox/jobs",
+            Auth::Cookie(&w.operator),
+            &json!({ "sql": TOWNSHIP_SQL }),
+        )
+        .await;
+    r.expect(202);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let refused = t
+        .post(
+            "/api/v1/sandbox/jobs",
+            Auth::Cookie(&w.operator),
+            &json!({ "sql": "SELECT account_no FROM water_use" }),
+        )
+        .await;
+    let refused_id = refused.expect(202).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wait = |id: String| {
+        let t = &t;
+        let s = &w.operator;
+        async move {
+            for _ in 0..200 {
+                let v = t
+                    .get(&format!("/api/v1/sandbox/jobs/{id}"), Auth::Cookie(s))
+                    .await
+                    .expect(200)
+                    .json();
+                if v["status"] != "running" {
+                    return v;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            panic!("job {id} did not finish");
+        }
+    };
+    let done = wait(id.clone()).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["result"]["rows"][0]["values"][1], 20);
+    let failed = wait(refused_id).await;
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(
+        failed["result"]["fields"][0]["code"], "sandbox.R3.2",
+        "{failed}"
+    );
+    // Only the submitter sees a job.
+    t.get(&format!("/api/v1/sandbox/jobs/{id}"), Auth::Cookie(&w.bank))
+        .await
+        .expect(404);
+    let mine = t
+        .get("/api/v1/sandbox/jobs", Auth::Cookie(&w.operator))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(mine.as_array().unwrap().len(), 2);
+    assert_eq!(t.audit_of("sandbox.job_accepted").await.len(), 2);
+    assert_eq!(t.audit_of("sandbox.job_finished").await.len(), 2);
     t.assert_audit_log_verifies().await;
 }
