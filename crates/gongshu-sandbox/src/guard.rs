@@ -1,17 +1,17 @@
 //! The guard: after the checks pass, the one aggregate over protected data
-//! gets hidden columns carried up to the output so the release step can
-//! apply the output controls: `__gs_persons`, the distinct persons (keyed
-//! pseudonyms) behind each group, and one `__gs_top<k>` per SUM/AVG of a
-//! sensitive value (its per-person total and two largest contributors,
-//! R4.2). The person column is threaded through projections below the
-//! aggregate even when the caller neither selected nor was granted it.
+//! gets one hidden column carried up to the output so the release step can
+//! apply the output controls: `__gs_cell`, per group the keys of the persons
+//! behind it and their per-person sums of every SUM/AVG of a sensitive value
+//! (see `cell`), or, for a table without a person column, `__gs_persons`
+//! counting rows. The person column is threaded through projections below
+//! the aggregate even when the caller neither selected nor was granted it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Column;
-use datafusion::functions_aggregate::expr_fn::{count, count_distinct};
+use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::expr::Cast;
 use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, Projection, SubqueryAlias, lit};
 
@@ -21,7 +21,7 @@ use crate::spec::TableSpec;
 /// Name of the hidden persons column.
 pub(crate) const PERSONS: &str = "__gs_persons";
 const ENTITY: &str = "__gs_entity";
-const SET: &str = "__gs_set";
+const CELL: &str = "__gs_cell";
 
 enum Found {
     None,
@@ -35,49 +35,40 @@ struct Ctx<'a> {
     specs: HashMap<&'a str, &'a TableSpec>,
     /// Aggregate expressions of the guarded aggregate that are magnitudes.
     magnitudes: &'a [usize],
-    /// Whether to collect each group's person set (difference check).
-    with_set: bool,
 }
 
-/// The hidden columns that end a guarded output: persons, then the person
-/// set when collected, then one per magnitude.
+/// The hidden column that ends a guarded output.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Layout {
-    /// How many hidden columns.
-    pub total: usize,
-    /// Whether the second is the person set.
-    pub has_set: bool,
+pub(crate) enum Layout {
+    /// Not guarded (public data only).
+    #[default]
+    None,
+    /// `__gs_cell`: person keys and magnitudes.
+    Cell,
+    /// `__gs_persons`: a row count (no person column).
+    Rows,
 }
 
 fn df(e: datafusion::error::DataFusionError) -> SandboxError {
     SandboxError::Internal(e.to_string())
 }
 
-/// Adds the hidden columns; `plan` passed the checks. Returns the plan and
-/// how many hidden columns end the output (persons first).
+/// Adds the hidden column; `plan` passed the checks.
 pub(crate) fn guard(
     plan: LogicalPlan,
     tables: &[TableSpec],
     magnitudes: &[usize],
-    with_set: bool,
 ) -> Result<(LogicalPlan, Layout), SandboxError> {
     let ctx = Ctx {
         specs: tables.iter().map(|t| (t.name.as_str(), t)).collect(),
         magnitudes,
-        with_set,
     };
     let (plan, found) = rewrite(plan, &ctx)?;
     match found {
-        Found::Hidden(cols) => {
-            let has_set = cols.get(1).is_some_and(|c| c.name == SET);
-            Ok((
-                plan,
-                Layout {
-                    total: cols.len(),
-                    has_set,
-                },
-            ))
+        Found::Hidden(cols) if cols.first().is_some_and(|c| c.name == CELL) => {
+            Ok((plan, Layout::Cell))
         }
+        Found::Hidden(_) => Ok((plan, Layout::Rows)),
         _ => Err(SandboxError::Internal("受保护查询缺少可守护的聚合".into())),
     }
 }
@@ -156,42 +147,32 @@ fn rewrite(plan: LogicalPlan, ctx: &Ctx<'_>) -> Result<(LogicalPlan, Found), San
         }
         LogicalPlan::Aggregate(a) => {
             let (input, found) = rewrite(Arc::unwrap_or_clone(a.input), ctx)?;
-            let (persons, entity) = match found {
-                Found::Entity(Some(c)) => (count_distinct(Expr::Column(c.clone())), Some(c)),
-                Found::Entity(None) => (count(lit(1i64)), None),
+            let (hidden, extra) = match found {
+                Found::Entity(Some(person)) => {
+                    let mut args = vec![Expr::Column(person)];
+                    args.extend(
+                        ctx.magnitudes
+                            .iter()
+                            .filter_map(|&i| a.aggr_expr.get(i).and_then(magnitude_arg)),
+                    );
+                    (CELL, crate::cell::udaf().call(args).alias(CELL))
+                }
+                // Without a person column, rows are counted instead and
+                // dominance is not computed (see docs/sandbox.md).
+                Found::Entity(None) => (PERSONS, count(lit(1i64)).alias(PERSONS)),
                 other => {
                     let node = Aggregate::try_new(Arc::new(input), a.group_expr, a.aggr_expr)
                         .map_err(df)?;
                     return Ok((LogicalPlan::Aggregate(node), other));
                 }
             };
-            let mut hidden = vec![Column::from_name(PERSONS)];
-            let mut extra = vec![persons.alias(PERSONS)];
-            // Without a person column there is no per-person contribution:
-            // dominance is then not computed (see docs/sandbox.md).
-            if let Some(person) = entity {
-                if ctx.with_set {
-                    let set = crate::person_set::udaf();
-                    extra.push(set.call(vec![Expr::Column(person.clone())]).alias(SET));
-                    hidden.push(Column::from_name(SET));
-                }
-                let top2 = crate::magnitude::udaf();
-                for (k, &i) in ctx.magnitudes.iter().enumerate() {
-                    let Some(arg) = a.aggr_expr.get(i).and_then(magnitude_arg) else {
-                        continue;
-                    };
-                    let name = format!("__gs_top{k}");
-                    extra.push(
-                        top2.call(vec![Expr::Column(person.clone()), arg])
-                            .alias(&name),
-                    );
-                    hidden.push(Column::from_name(name));
-                }
-            }
             let mut aggr = a.aggr_expr;
-            aggr.extend(extra);
+            aggr.push(extra);
             let node = Aggregate::try_new(Arc::new(input), a.group_expr, aggr).map_err(df)?;
-            Ok((LogicalPlan::Aggregate(node), Found::Hidden(hidden)))
+            Ok((
+                LogicalPlan::Aggregate(node),
+                Found::Hidden(vec![Column::from_name(hidden)]),
+            ))
         }
         other => {
             // Filters, sorts, limits and joins: same expressions, new inputs.

@@ -9,13 +9,12 @@
 //! output controls (R4). Limits (memory, rows, time) bound every session,
 //! and access that ends mid-query stops it.
 
+mod cell;
 mod check;
 mod error;
 mod guard;
 mod history;
 mod keys;
-mod magnitude;
-mod person_set;
 mod release;
 mod run;
 mod spec;

@@ -2,12 +2,10 @@
 //! controls (R4) to every row of a protected result.
 
 use datafusion::arrow::array::Array;
-use datafusion::arrow::array::AsArray as _;
-use datafusion::arrow::datatypes::Int64Type;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
-use gongshu_domain::disclosure::{self, Controls, Magnitude, RowStats, Suppression};
+use gongshu_domain::disclosure::{self, Controls, RowStats, Suppression};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -109,26 +107,6 @@ fn float(x: f64) -> Value {
     serde_json::Number::from_f64((x * scale).round() / scale).map_or(Value::Null, Value::Number)
 }
 
-/// The `[total, top1, top2]` list of a hidden magnitude column.
-fn magnitude(array: &dyn Array, row: usize) -> Result<Magnitude, SandboxError> {
-    let v = ScalarValue::try_from_array(array, row)
-        .map_err(|e| SandboxError::Internal(e.to_string()))?;
-    let ScalarValue::List(list) = v else {
-        return Ok(Magnitude::default());
-    };
-    let values = list.values();
-    let ints = values.as_primitive_opt::<Int64Type>();
-    let at = |i: usize| {
-        ints.filter(|a| i < a.len() && a.is_valid(i))
-            .map_or(0, |a| u128::from(a.value(i).unsigned_abs()))
-    };
-    Ok(Magnitude {
-        total: at(0),
-        top1: at(1),
-        top2: at(2),
-    })
-}
-
 /// Releases the rows of `batches`; the last `hidden` columns are the
 /// guard's (persons, then magnitudes); none for a public-only query.
 pub(crate) fn release(
@@ -140,10 +118,9 @@ pub(crate) fn release(
     sensitive_domain: bool,
     controls: &Controls,
 ) -> Result<QueryResult, SandboxError> {
-    let protected = layout.total > 0;
-    let hidden = layout.total;
+    let protected = layout != Layout::None;
+    let hidden = usize::from(protected);
     let visible = schema.fields().len().saturating_sub(hidden);
-    let first_magnitude = visible + 1 + usize::from(layout.has_set);
     // Held from the check to the record: concurrent releases serialise.
     let mut history = history.map(History::lock);
     let threshold = controls.threshold_for(sensitive_domain);
@@ -158,27 +135,27 @@ pub(crate) fn release(
                 values.push(cell(batch.column(c).as_ref(), r)?);
             }
             if protected {
-                let persons = cell(batch.column(visible).as_ref(), r)?
-                    .as_u64()
-                    .unwrap_or(0);
+                let (set, magnitudes) = if layout == Layout::Cell {
+                    crate::cell::decode(batch.column(visible).as_ref(), r)
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                let persons = if layout == Layout::Cell {
+                    set.len() as u64
+                } else {
+                    cell(batch.column(visible).as_ref(), r)?
+                        .as_u64()
+                        .unwrap_or(0)
+                };
                 let keys = values
                     .iter()
                     .zip(&columns)
                     .filter(|(_, c)| c.kind == ColumnKind::Key)
                     .map(|(v, _)| v.to_string())
                     .collect();
-                let mut magnitudes = Vec::new();
-                for c in first_magnitude..visible + hidden {
-                    magnitudes.push(magnitude(batch.column(c).as_ref(), r)?);
-                }
-                let set = if layout.has_set {
-                    crate::person_set::read(batch.column(visible + 1).as_ref(), r)
-                } else {
-                    Vec::new()
-                };
                 let too_close = history
                     .as_ref()
-                    .is_some_and(|h| layout.has_set && h.too_close(&set, threshold));
+                    .is_some_and(|h| !set.is_empty() && h.too_close(&set, threshold));
                 sets.push(set);
                 stats.push(RowStats {
                     keys,

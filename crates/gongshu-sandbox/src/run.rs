@@ -188,12 +188,7 @@ impl Sandbox {
             }
             let protected = p.checked.protected;
             let (plan, hidden) = if protected {
-                guard::guard(
-                    p.plan,
-                    &spec.tables,
-                    &p.checked.magnitudes,
-                    self.history.is_some(),
-                )?
+                guard::guard(p.plan, &spec.tables, &p.checked.magnitudes)?
             } else {
                 (p.plan, guard::Layout::default())
             };

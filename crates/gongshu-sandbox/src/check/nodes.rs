@@ -65,6 +65,16 @@ impl<'s> Walker<'s> {
     }
 
     pub(crate) fn finish(mut self) -> Checked {
+        if self.magnitudes.len() > crate::cell::MAX_MAGNITUDES {
+            self.violate(
+                "R4.2",
+                None,
+                format!(
+                    "一次查询最多对 {} 个敏感值求和或平均（优势规则按主体逐一核算）",
+                    crate::cell::MAX_MAGNITUDES
+                ),
+            );
+        }
         if self.protected_aggregates > 1 {
             self.violate(
                 "R3.2",
