@@ -33,6 +33,30 @@ pub(crate) const MAX_MAGNITUDES: usize = 4;
 
 type Sums = [u64; MAX_MAGNITUDES];
 
+/// Person keys are already uniformly distributed (HMAC or SHA-256 bits), so
+/// hashing them again would only cost time: the key is its own hash. Ours
+/// because the standard library has no identity hasher.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type KeyMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<KeyHasher>>;
+
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct CellFn {
     signature: Signature,
@@ -130,7 +154,7 @@ impl AggregateUDFImpl for CellFn {
 /// One group's state.
 #[derive(Debug, Default)]
 struct Cell {
-    persons: HashMap<u64, Sums>,
+    persons: KeyMap<Sums>,
 }
 
 impl Cell {
@@ -429,7 +453,7 @@ pub(crate) fn decode(
         return (Vec::new(), Vec::new());
     };
     let values = values.values();
-    let k = values.first().copied().unwrap_or(0) as usize;
+    let k = usize::try_from(values.first().copied().unwrap_or(0)).unwrap_or(0);
     let mags = (0..k)
         .map(|m| {
             let at = |i: usize| u128::from(values.get(1 + 3 * m + i).copied().unwrap_or(0));

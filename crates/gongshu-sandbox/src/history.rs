@@ -10,13 +10,14 @@
 //! little-endian. A torn last record (a crash mid-append) is cut off at
 //! open; a record is synced before the result it belongs to is returned.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use gongshu_domain::disclosure::too_close;
+use sha2::{Digest as _, Sha256};
 
 use crate::SandboxError;
 
@@ -32,7 +33,20 @@ pub struct History {
 #[derive(Debug)]
 pub(crate) struct Inner {
     cells: Cells,
+    /// Digests of the remembered sets: a cell released again is neither
+    /// checked nor stored twice (it was checked when first released).
+    digests: HashSet<[u8; 32]>,
     file: File,
+}
+
+fn digest(set: &[u64]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for v in set {
+        h.update(v.to_le_bytes());
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(h.finalize().as_slice());
+    out
 }
 
 fn io(path: &Path, e: &std::io::Error) -> SandboxError {
@@ -79,12 +93,17 @@ impl History {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(|e| io(&path, &e))?;
         let (cells, valid) = decode(&bytes);
+        let digests = cells.values().flatten().map(|s| digest(s)).collect();
         if valid < bytes.len() {
             file.set_len(valid as u64).map_err(|e| io(&path, &e))?;
         }
         Ok(Self {
             path,
-            inner: Mutex::new(Inner { cells, file }),
+            inner: Mutex::new(Inner {
+                cells,
+                digests,
+                file,
+            }),
         })
     }
 
@@ -118,6 +137,9 @@ pub(crate) struct Locked<'h> {
 impl Locked<'_> {
     /// Whether `set` is too close to a released cell.
     pub(crate) fn too_close(&self, set: &[u64], threshold: u64) -> bool {
+        if self.inner.digests.contains(&digest(set)) {
+            return false;
+        }
         let n = set.len() as u64;
         let lo = n.saturating_sub(threshold.saturating_sub(1));
         let hi = n.saturating_add(threshold.saturating_sub(1));
@@ -130,6 +152,12 @@ impl Locked<'_> {
 
     /// Durably records released cells (before their result is returned).
     pub(crate) fn record(&mut self, sets: Vec<Vec<u64>>) -> Result<(), SandboxError> {
+        let mut sets = sets;
+        let mut seen = HashSet::new();
+        sets.retain(|s| {
+            let d = digest(s);
+            !self.inner.digests.contains(&d) && seen.insert(d)
+        });
         if sets.is_empty() {
             return Ok(());
         }
@@ -146,6 +174,7 @@ impl Locked<'_> {
         self.inner.file.write_all(&buf).map_err(|e| io(path, &e))?;
         self.inner.file.sync_data().map_err(|e| io(path, &e))?;
         for set in sets {
+            self.inner.digests.insert(digest(&set));
             let set: Arc<[u64]> = set.into();
             self.inner
                 .cells
