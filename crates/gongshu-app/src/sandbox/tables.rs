@@ -94,7 +94,13 @@ pub(crate) async fn tables(
     let mut views = Vec::new();
     let mut names = BTreeSet::new();
     for (dataset, grants) in by_dataset {
-        let row = catalog::load(app, &dataset).await?;
+        // A grant may name a dataset not (or no longer) in the catalog:
+        // nothing to query there.
+        let row = match catalog::load(app, &dataset).await {
+            Ok(row) => row,
+            Err(AppError::NotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
         let entry = catalog::stored_entry(&row)?;
         let granted: BTreeSet<String> = grants
             .iter()

@@ -191,6 +191,11 @@ async fn data_demand_is_co_signed_approved_by_all_and_grants_data(t: TestApp) {
 
     let grants = grants_of(&t, &w.operator_officer, &w.operator_org).await;
     assert_eq!(grants.len(), 2);
+    // Granted datasets not in the catalog give the sandbox nothing to query.
+    let tables = t
+        .get("/api/v1/sandbox/tables", Auth::Cookie(&w.operator_officer))
+        .await;
+    assert_eq!(tables.expect(200).json(), json!([]));
     let a = grants
         .iter()
         .find(|g| g["dataset_id"] == DATASET_A)
