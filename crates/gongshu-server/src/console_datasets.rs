@@ -13,7 +13,7 @@ use crate::auth::{SESSION_COOKIE, cookie};
 use crate::console::{error_page, render};
 use crate::state::AppState;
 
-async fn actor(state: &AppState, headers: &HeaderMap) -> Option<gongshu_app::Actor> {
+pub(crate) async fn actor(state: &AppState, headers: &HeaderMap) -> Option<gongshu_app::Actor> {
     let token = cookie(headers, SESSION_COOKIE)?;
     gongshu_app::session::authenticate(&state.app, &token)
         .await

@@ -101,13 +101,10 @@ async fn page(
     sql: &str,
     outcome: minijinja::Value,
 ) -> Response {
-    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+    let Some(actor) = crate::console_datasets::actor(state, headers).await else {
         return Redirect::to("/login").into_response();
     };
-    let Ok(ctx) = gongshu_app::session::authenticate(&state.app, &token).await else {
-        return Redirect::to("/login").into_response();
-    };
-    let tables = match sandbox::my_tables(&state.app, &ctx.actor).await {
+    let tables = match sandbox::my_tables(&state.app, &actor).await {
         Ok(t) => t,
         Err(e) => return error_page("无法查看可查询的数据表", &e),
     };

@@ -5,15 +5,7 @@ use sha2::{Digest as _, Sha256};
 
 /// Hex SHA-256 of a file's content.
 pub(crate) fn sha256(content: &str) -> String {
-    hex_lower(Sha256::digest(content.as_bytes()).as_slice())
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    hex::encode(Sha256::digest(content.as_bytes()).as_slice())
 }
 
 fn field(text: &str) -> String {
