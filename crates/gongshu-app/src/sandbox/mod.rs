@@ -62,43 +62,42 @@ pub async fn my_tables(app: &App, actor: &Actor) -> Result<Vec<SandboxTable>, Ap
     Ok(views)
 }
 
-async fn session(app: &App, actor: &Actor) -> Result<SessionSpec, AppError> {
+/// The caller's session and the tables as shown (for purposes).
+async fn session(app: &App, actor: &Actor) -> Result<(SessionSpec, Vec<SandboxTable>), AppError> {
     require_person(actor)?;
     let now = app.clock().now();
-    let (tables, _) = tables::tables(app, &actor.org_id, shanghai_today(now)).await?;
+    let (tables, views) = tables::tables(app, &actor.org_id, shanghai_today(now)).await?;
     let mut spec = SessionSpec {
         tables,
         ..SessionSpec::default()
     };
     // A grant valid "until" a day ends at that day's midnight in Shanghai.
-    if let Some(end) = access_end(app, actor, now).await? {
+    if let Some(end) = access_end(&views) {
         let left = (end - now).to_std().unwrap_or_default();
         spec.limits.timeout = spec.limits.timeout.min(left);
     }
-    Ok(spec)
+    Ok((spec, views))
 }
 
-async fn access_end(
-    app: &App,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, AppError> {
-    let (_, views) = tables::tables(app, &actor.org_id, shanghai_today(now)).await?;
-    let last = views.iter().map(|v| v.valid_until).min();
-    Ok(last.and_then(|d| {
-        let midnight = d.succ_opt()?.and_hms_opt(0, 0, 0)?;
-        Some(
-            DateTime::<Utc>::from_naive_utc_and_offset(midnight, Utc) - chrono::TimeDelta::hours(8),
-        )
-    }))
+/// When the earliest-ending grant ends: midnight after its last day, UTC+8.
+fn access_end(views: &[SandboxTable]) -> Option<DateTime<Utc>> {
+    let last = views.iter().map(|v| v.valid_until).min()?;
+    let midnight = last.succ_opt()?.and_hms_opt(0, 0, 0)?;
+    Some(DateTime::<Utc>::from_naive_utc_and_offset(midnight, Utc) - chrono::TimeDelta::hours(8))
 }
 
-fn event(action: &'static str, actor: &Actor, spec: &SessionSpec, facts: &Facts) -> AuditEvent {
-    let grants: Vec<&str> = spec
-        .tables
+fn event(action: &'static str, actor: &Actor, views: &[SandboxTable], facts: &Facts) -> AuditEvent {
+    let used: Vec<&SandboxTable> = views
         .iter()
-        .filter(|t| facts.tables.contains(&t.name))
+        .filter(|t| facts.tables.contains(&t.table))
+        .collect();
+    let grants: Vec<&str> = used
+        .iter()
         .flat_map(|t| t.grants.iter().map(String::as_str))
+        .collect();
+    let purposes: Vec<&str> = used
+        .iter()
+        .flat_map(|t| t.purposes.iter().map(String::as_str))
         .collect();
     AuditEvent::new(action)
         .class(RetentionClass::DataAccess)
@@ -106,6 +105,7 @@ fn event(action: &'static str, actor: &Actor, spec: &SessionSpec, facts: &Facts)
         .decided_by(facts.rules.clone())
         .details(serde_json::json!({
             "grants": grants,
+            "purposes": purposes,
             "sql_sha256": facts.sql_sha256,
             "plan_sha256": facts.plan_sha256,
             "tables": facts.tables,
@@ -147,10 +147,10 @@ pub fn app_error(e: SandboxError) -> AppError {
 /// errors, audit errors (nothing is released then).
 pub async fn query(app: &App, actor: &Actor, sql: &str) -> Result<QueryView, AppError> {
     let sandbox = sandbox_of(app)?.clone();
-    let spec = session(app, actor).await?;
+    let (spec, views) = session(app, actor).await?;
     let ended = app.access_ends().subscribe(&actor.org_id);
     let (facts, result) = sandbox.query(&spec, sql, ended).await;
-    let mut ev = event("sandbox.query", actor, &spec, &facts);
+    let mut ev = event("sandbox.query", actor, &views, &facts);
     match result {
         Ok(result) => {
             ev.details["rows_released"] = result.report.rows_released.into();
@@ -180,9 +180,9 @@ pub async fn query(app: &App, actor: &Actor, sql: &str) -> Result<QueryView, App
 /// As [`query`], without limits.
 pub async fn explain(app: &App, actor: &Actor, sql: &str) -> Result<Explained, AppError> {
     let sandbox = sandbox_of(app)?.clone();
-    let spec = session(app, actor).await?;
+    let (spec, views) = session(app, actor).await?;
     let (facts, result) = sandbox.explain(&spec, sql).await;
-    let mut ev = event("sandbox.explain", actor, &spec, &facts);
+    let mut ev = event("sandbox.explain", actor, &views, &facts);
     match result {
         Ok(explained) => {
             if !explained.accepted {

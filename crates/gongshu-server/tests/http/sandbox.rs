@@ -177,6 +177,10 @@ async fn an_approved_demand_lets_the_operator_query_in_aggregate_only(t: TestApp
     let last = rec.last().unwrap();
     assert_eq!(last.payload["outcome"], "ok");
     assert_eq!(last.payload["details"]["tables"], json!(["water_use"]));
+    assert_eq!(
+        last.payload["details"]["purposes"],
+        json!(["按乡镇统计用水，规划管网"])
+    );
     assert_eq!(last.payload["details"]["result_sha256"], v["result_sha256"]);
     assert_eq!(
         last.payload["class"],
