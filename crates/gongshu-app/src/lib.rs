@@ -76,6 +76,7 @@ pub struct App {
     vault: Option<Arc<gongshu_vault::Vault>>,
     sandbox: Option<Arc<gongshu_sandbox::Sandbox>>,
     access_ends: sandbox::AccessEnds,
+    query_slots: sandbox::QuerySlots,
     load_locks: datasets::LoadLocks,
 }
 
@@ -98,6 +99,7 @@ impl App {
             vault: None,
             sandbox: None,
             access_ends: sandbox::AccessEnds::default(),
+            query_slots: sandbox::QuerySlots::default(),
             load_locks: datasets::LoadLocks::default(),
         };
         let fixed = audit::reconcile(&app.store, &app.ledger).await?;
@@ -141,6 +143,11 @@ impl App {
     /// Signals that end queries in flight.
     pub fn access_ends(&self) -> &sandbox::AccessEnds {
         &self.access_ends
+    }
+
+    /// Per-organisation limits on queries running at once.
+    pub fn query_slots(&self) -> &sandbox::QuerySlots {
+        &self.query_slots
     }
 
     /// The vault, when one is attached.

@@ -10,7 +10,9 @@
 //! an HMAC), itself keyed; other values are hashed with SHA-256.
 //!
 //! Output per group, a `List<UInt64>`: `[k, (total, top1, top2) × k,
-//! sorted keys…]`.
+//! sorted keys…]`. The DP variant (`udaf(true)`) keeps signed sums and row
+//! counts per person and emits them all, `[k, n, sorted keys…, (rows,
+//! sum × k) × n]`, so the DP release can bound each person's contribution.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,7 +33,9 @@ use sha2::{Digest as _, Sha256};
 /// Magnitudes one query may release (the per-person sums are kept inline).
 pub(crate) const MAX_MAGNITUDES: usize = 4;
 
-type Sums = [u64; MAX_MAGNITUDES];
+/// Per person: the magnitude sums, then (at [`ROWS`]) the row count.
+type Sums = [u64; MAX_MAGNITUDES + 1];
+const ROWS: usize = MAX_MAGNITUDES;
 
 /// Person keys are already uniformly distributed (HMAC or SHA-256 bits), so
 /// hashing them again would only cost time: the key is its own hash. Ours
@@ -60,12 +64,15 @@ type KeyMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<KeyHasher>>;
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct CellFn {
     signature: Signature,
+    /// DP variant: signed sums, per-person output.
+    signed: bool,
 }
 
-/// The aggregate, called as `udaf().call(vec![person, magnitude…])`.
-pub(crate) fn udaf() -> AggregateUDF {
+/// The aggregate, called as `udaf(dp).call(vec![person, magnitude…])`.
+pub(crate) fn udaf(dp: bool) -> AggregateUDF {
     AggregateUDF::new_from_impl(CellFn {
         signature: Signature::variadic_any(Volatility::Immutable),
+        signed: dp,
     })
 }
 
@@ -111,7 +118,11 @@ fn ints_of(a: &ArrayRef) -> Result<Int64Array> {
 
 impl AggregateUDFImpl for CellFn {
     fn name(&self) -> &str {
-        "__gs_cell"
+        if self.signed {
+            "__gs_dpcell"
+        } else {
+            "__gs_cell"
+        }
     }
 
     fn signature(&self) -> &Signature {
@@ -125,6 +136,7 @@ impl AggregateUDFImpl for CellFn {
     fn accumulator(&self, args: AccumulatorArgs<'_>) -> Result<Box<dyn Accumulator>> {
         Ok(Box::new(One {
             k: args.exprs.len().saturating_sub(1),
+            signed: self.signed,
             cell: Cell::default(),
         }))
     }
@@ -146,6 +158,7 @@ impl AggregateUDFImpl for CellFn {
     ) -> Result<Box<dyn GroupsAccumulator>> {
         Ok(Box::new(Groups {
             k: args.exprs.len().saturating_sub(1),
+            signed: self.signed,
             cells: Vec::new(),
         }))
     }
@@ -158,11 +171,37 @@ struct Cell {
 }
 
 impl Cell {
-    fn add(&mut self, person: u64, values: &[u64], k: usize) {
-        let sums = self.persons.entry(person).or_insert([0; MAX_MAGNITUDES]);
+    /// Adds `rows` rows of `person` with magnitude sums `values`; signed
+    /// sums are i64 bit patterns.
+    fn add(&mut self, person: u64, values: &[u64], rows: u64, k: usize, signed: bool) {
+        let sums = self
+            .persons
+            .entry(person)
+            .or_insert([0; MAX_MAGNITUDES + 1]);
         for (s, v) in sums.iter_mut().zip(values).take(k) {
-            *s = s.saturating_add(*v);
+            *s = if signed {
+                s.cast_signed()
+                    .saturating_add(v.cast_signed())
+                    .cast_unsigned()
+            } else {
+                s.saturating_add(*v)
+            };
         }
+        sums[ROWS] = sums[ROWS].saturating_add(rows);
+    }
+
+    /// The DP output: `[k, n, sorted keys…, (rows, sum × k) × n]`.
+    fn dp_output(&self, k: usize) -> Vec<u64> {
+        let mut people: Vec<(&u64, &Sums)> = self.persons.iter().collect();
+        people.sort_unstable_by_key(|(p, _)| **p);
+        let mut out = Vec::with_capacity(2 + people.len() * (k + 2));
+        out.extend([k as u64, people.len() as u64]);
+        out.extend(people.iter().map(|(p, _)| **p));
+        for (_, s) in &people {
+            out.push(s[ROWS]);
+            out.extend(s.iter().take(k));
+        }
+        out
     }
 
     /// `[k, (total, top1, top2) × k, sorted keys…]`.
@@ -189,13 +228,15 @@ impl Cell {
         out
     }
 
-    /// Keys and flattened sums (k per key), for the partial state.
+    /// Keys and flattened sums (k, then the rows, per key), for the
+    /// partial state.
     fn state(&self, k: usize) -> (Vec<u64>, Vec<u64>) {
         let mut keys = Vec::with_capacity(self.persons.len());
-        let mut sums = Vec::with_capacity(self.persons.len() * k);
+        let mut sums = Vec::with_capacity(self.persons.len() * (k + 1));
         for (p, s) in &self.persons {
             keys.push(*p);
             sums.extend(s.iter().take(k));
+            sums.push(s[ROWS]);
         }
         (keys, sums)
     }
@@ -217,9 +258,10 @@ fn list(rows: impl IntoIterator<Item = Vec<u64>>) -> ArrayRef {
 struct Rows {
     persons: Vec<Option<u64>>,
     magnitudes: Vec<Int64Array>,
+    signed: bool,
 }
 
-fn rows(values: &[ArrayRef], k: usize) -> Result<Rows> {
+fn rows(values: &[ArrayRef], k: usize, signed: bool) -> Result<Rows> {
     let Some(p) = values.first() else {
         return Err(DataFusionError::Internal(
             "__gs_cell needs a person column".into(),
@@ -234,6 +276,7 @@ fn rows(values: &[ArrayRef], k: usize) -> Result<Rows> {
     Ok(Rows {
         persons: keys_of(p)?,
         magnitudes,
+        signed,
     })
 }
 
@@ -241,23 +284,24 @@ impl Rows {
     fn row(&self, i: usize, buf: &mut [u64; MAX_MAGNITUDES]) -> Option<u64> {
         let person = self.persons.get(i).copied().flatten()?;
         for (slot, m) in buf.iter_mut().zip(&self.magnitudes) {
-            *slot = if m.is_valid(i) {
-                m.value(i).unsigned_abs()
-            } else {
-                0
+            *slot = match (m.is_valid(i), self.signed) {
+                (false, _) => 0,
+                (true, true) => m.value(i).cast_unsigned(),
+                (true, false) => m.value(i).unsigned_abs(),
             };
         }
         Some(person)
     }
 }
 
-fn merge_into(cell: &mut Cell, keys: &UInt64Array, sums: &UInt64Array, k: usize) {
+fn merge_into(cell: &mut Cell, keys: &UInt64Array, sums: &UInt64Array, k: usize, signed: bool) {
     let mut buf = [0u64; MAX_MAGNITUDES];
+    let at = |i: usize| sums.values().get(i).copied().unwrap_or(0);
     for (j, key) in keys.values().iter().enumerate() {
         for (m, slot) in buf.iter_mut().enumerate().take(k) {
-            *slot = sums.values().get(j * k + m).copied().unwrap_or(0);
+            *slot = at(j * (k + 1) + m);
         }
-        cell.add(*key, &buf, k);
+        cell.add(*key, &buf, at(j * (k + 1) + k), k, signed);
     }
 }
 
@@ -280,6 +324,7 @@ fn u64s(a: &ArrayRef) -> UInt64Array {
 #[derive(Debug)]
 struct Groups {
     k: usize,
+    signed: bool,
     cells: Vec<Cell>,
 }
 
@@ -292,27 +337,24 @@ impl GroupsAccumulator for Groups {
         total_num_groups: usize,
     ) -> Result<()> {
         self.cells.resize_with(total_num_groups, Cell::default);
-        let rows = rows(values, self.k)?;
+        let rows = rows(values, self.k, self.signed)?;
         let mut buf = [0u64; MAX_MAGNITUDES];
         for (i, &g) in group_indices.iter().enumerate() {
             if opt_filter.is_some_and(|f| !f.is_valid(i) || !f.value(i)) {
                 continue;
             }
             if let (Some(person), Some(cell)) = (rows.row(i, &mut buf), self.cells.get_mut(g)) {
-                cell.add(person, &buf, self.k);
+                cell.add(person, &buf, 1, self.k, self.signed);
             }
         }
         Ok(())
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let k = self.k;
-        Ok(list(
-            emit_to
-                .take_needed(&mut self.cells)
-                .iter()
-                .map(|c| c.output(k)),
-        ))
+        let (k, signed) = (self.k, self.signed);
+        Ok(list(emit_to.take_needed(&mut self.cells).iter().map(|c| {
+            if signed { c.dp_output(k) } else { c.output(k) }
+        })))
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
@@ -343,6 +385,7 @@ impl GroupsAccumulator for Groups {
                     &u64s(&keys.value(row)),
                     &u64s(&sums.value(row)),
                     self.k,
+                    self.signed,
                 );
             }
         }
@@ -354,7 +397,7 @@ impl GroupsAccumulator for Groups {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        let rows = rows(values, self.k)?;
+        let rows = rows(values, self.k, self.signed)?;
         let mut buf = [0u64; MAX_MAGNITUDES];
         let (mut keys, mut sums) = (Vec::new(), Vec::new());
         for i in 0..rows.persons.len() {
@@ -362,7 +405,9 @@ impl GroupsAccumulator for Groups {
             match rows.row(i, &mut buf) {
                 Some(person) if !skip => {
                     keys.push(vec![person]);
-                    sums.push(buf.iter().take(self.k).copied().collect());
+                    let mut s: Vec<u64> = buf.iter().take(self.k).copied().collect();
+                    s.push(1);
+                    sums.push(s);
                 }
                 _ => {
                     keys.push(Vec::new());
@@ -387,23 +432,29 @@ impl GroupsAccumulator for Groups {
 #[derive(Debug)]
 struct One {
     k: usize,
+    signed: bool,
     cell: Cell,
 }
 
 impl Accumulator for One {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let rows = rows(values, self.k)?;
+        let rows = rows(values, self.k, self.signed)?;
         let mut buf = [0u64; MAX_MAGNITUDES];
         for i in 0..rows.persons.len() {
             if let Some(person) = rows.row(i, &mut buf) {
-                self.cell.add(person, &buf, self.k);
+                self.cell.add(person, &buf, 1, self.k, self.signed);
             }
         }
         Ok(())
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let a = list([self.cell.output(self.k)]);
+        let out = if self.signed {
+            self.cell.dp_output(self.k)
+        } else {
+            self.cell.output(self.k)
+        };
+        let a = list([out]);
         Ok(ScalarValue::List(Arc::new(a.as_list::<i32>().clone())))
     }
 
@@ -431,6 +482,7 @@ impl Accumulator for One {
                 &u64s(&keys.value(row)),
                 &u64s(&sums.value(row)),
                 self.k,
+                self.signed,
             );
         }
         Ok(())
@@ -469,4 +521,43 @@ pub(crate) fn decode(
         .map(<[u64]>::to_vec)
         .unwrap_or_default();
     (keys, mags)
+}
+
+/// One person's contribution to a group, as the DP variant emits it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Contribution {
+    /// The person key.
+    pub person: u64,
+    /// Rows of the person in the group.
+    pub rows: u64,
+    /// Signed magnitude sums.
+    pub sums: Vec<i64>,
+}
+
+/// Decodes one group's DP output.
+pub(crate) fn decode_dp(array: &dyn Array, row: usize) -> Vec<Contribution> {
+    let Some(lists) = array.as_list_opt::<i32>() else {
+        return Vec::new();
+    };
+    if lists.is_null(row) {
+        return Vec::new();
+    }
+    let v = lists.value(row);
+    let Some(values) = v.as_primitive_opt::<UInt64Type>() else {
+        return Vec::new();
+    };
+    let values = values.values();
+    let at = |i: usize| values.get(i).copied().unwrap_or(0);
+    let k = usize::try_from(at(0)).unwrap_or(0);
+    let n = usize::try_from(at(1)).unwrap_or(0);
+    (0..n)
+        .map(|j| {
+            let base = 2 + n + j * (k + 1);
+            Contribution {
+                person: at(2 + j),
+                rows: at(base),
+                sums: (0..k).map(|m| at(base + 1 + m).cast_signed()).collect(),
+            }
+        })
+        .collect()
 }

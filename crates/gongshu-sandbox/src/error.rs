@@ -27,6 +27,12 @@ pub enum SandboxError {
     /// A runtime error over protected data: its cause is not disclosed.
     #[error("查询结果已抑制（运行时错误，原因不予披露）")]
     Suppressed,
+    /// A dataset's DP budget for the period cannot cover the query.
+    #[error("数据集 {dataset} 本季度的差分隐私预算不足，查询未执行")]
+    BudgetExhausted {
+        /// The dataset (table) short of budget.
+        dataset: String,
+    },
     /// The vault could not open a table.
     #[error("可信数据空间存储错误：{0}")]
     Vault(#[from] gongshu_vault::VaultError),
@@ -44,6 +50,7 @@ impl SandboxError {
             Self::Limit { .. } => "sandbox.limit",
             Self::AccessEnded => "sandbox.access_ended",
             Self::Suppressed => "sandbox.suppressed",
+            Self::BudgetExhausted { .. } => "sandbox.budget_exhausted",
             Self::Vault(_) => "sandbox.vault",
             Self::Internal(_) => "sandbox.internal",
         }

@@ -35,6 +35,8 @@ struct Ctx<'a> {
     specs: HashMap<&'a str, &'a TableSpec>,
     /// Aggregate expressions of the guarded aggregate that are magnitudes.
     magnitudes: &'a [usize],
+    /// DP mode: the cell keeps signed per-person contributions.
+    dp: bool,
 }
 
 /// The hidden column that ends a guarded output.
@@ -53,15 +55,18 @@ fn df(e: datafusion::error::DataFusionError) -> SandboxError {
     SandboxError::Internal(e.to_string())
 }
 
-/// Adds the hidden column; `plan` passed the checks.
+/// Adds the hidden column; `plan` passed the checks. `dp`: the DP variant
+/// of the cell (see `cell`), with `magnitudes` the summed expressions.
 pub(crate) fn guard(
     plan: LogicalPlan,
     tables: &[TableSpec],
     magnitudes: &[usize],
+    dp: bool,
 ) -> Result<(LogicalPlan, Layout), SandboxError> {
     let ctx = Ctx {
         specs: tables.iter().map(|t| (t.name.as_str(), t)).collect(),
         magnitudes,
+        dp,
     };
     let (plan, found) = rewrite(plan, &ctx)?;
     match found {
@@ -155,7 +160,7 @@ fn rewrite(plan: LogicalPlan, ctx: &Ctx<'_>) -> Result<(LogicalPlan, Found), San
                             .iter()
                             .filter_map(|&i| a.aggr_expr.get(i).and_then(magnitude_arg)),
                     );
-                    (CELL, crate::cell::udaf().call(args).alias(CELL))
+                    (CELL, crate::cell::udaf(ctx.dp).call(args).alias(CELL))
                 }
                 // Without a person column, rows are counted instead and
                 // dominance is not computed (see docs/sandbox.md).

@@ -11,6 +11,7 @@
 
 mod cell;
 mod check;
+mod dp;
 mod error;
 mod guard;
 mod history;
@@ -21,6 +22,10 @@ mod spec;
 mod tables;
 
 pub use check::Violation;
+pub use dp::{
+    DEFAULT_BUDGET_RHO_MICRO, DpLedger, DpParams, DpReport, MAX_QUERY_RHO_MICRO, NoiseInfo,
+    micro_text,
+};
 pub use error::SandboxError;
 pub use history::History;
 pub use release::{ColumnKind, DisclosureReport, OutColumn, OutRow, QueryResult};

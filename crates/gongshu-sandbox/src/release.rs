@@ -6,7 +6,7 @@ use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
 use gongshu_domain::disclosure::{self, Controls, RowStats, Suppression};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::SandboxError;
@@ -15,7 +15,7 @@ use crate::guard::Layout;
 use crate::history::History;
 
 /// What a released column holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ColumnKind {
     /// A group key: stays visible when the row is suppressed.
@@ -27,7 +27,7 @@ pub enum ColumnKind {
 }
 
 /// One output column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutColumn {
     /// Name as in the query.
     pub name: String,
@@ -36,7 +36,7 @@ pub struct OutColumn {
 }
 
 /// One output row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutRow {
     /// Values; withheld values are `null`.
     pub values: Vec<Value>,
@@ -45,7 +45,7 @@ pub struct OutRow {
 }
 
 /// What the controls did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DisclosureReport {
     /// Whether protected data was read (and the controls applied).
     pub protected: bool,
@@ -60,11 +60,14 @@ pub struct DisclosureReport {
     /// Rows withheld by secondary suppression.
     pub rows_secondary: usize,
     /// The rules applied, by id.
-    pub rules: Vec<&'static str>,
+    pub rules: Vec<String>,
+    /// DP mode: what was measured and spent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dp: Option<crate::dp::DpReport>,
 }
 
 /// A released result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueryResult {
     /// Columns.
     pub columns: Vec<OutColumn>,
@@ -77,7 +80,7 @@ pub struct QueryResult {
 /// Floats leave with at most this many decimals (R5.3, no steganography).
 const FLOAT_DECIMALS: i32 = 4;
 
-fn cell(array: &dyn Array, row: usize) -> Result<Value, SandboxError> {
+pub(crate) fn cell(array: &dyn Array, row: usize) -> Result<Value, SandboxError> {
     let v = ScalarValue::try_from_array(array, row)
         .map_err(|e| SandboxError::Internal(e.to_string()))?;
     if v.is_null() {
@@ -102,7 +105,7 @@ fn cell(array: &dyn Array, row: usize) -> Result<Value, SandboxError> {
     })
 }
 
-fn float(x: f64) -> Value {
+pub(crate) fn float(x: f64) -> Value {
     let scale = 10f64.powi(FLOAT_DECIMALS);
     serde_json::Number::from_f64((x * scale).round() / scale).map_or(Value::Null, Value::Number)
 }
@@ -229,7 +232,7 @@ pub(crate) fn release(
     })
 }
 
-fn out_columns(schema: &Schema, lineage: &[Lin], visible: usize) -> Vec<OutColumn> {
+pub(crate) fn out_columns(schema: &Schema, lineage: &[Lin], visible: usize) -> Vec<OutColumn> {
     schema
         .fields()
         .iter()
@@ -273,6 +276,10 @@ fn report(
             vec!["R2", "R3", "R4.1", "R4.2", "R4.4", "R4.5", "R4.6"]
         } else {
             vec!["R2", "R3"]
-        },
+        }
+        .into_iter()
+        .map(str::to_owned)
+        .collect(),
+        dp: None,
     }
 }

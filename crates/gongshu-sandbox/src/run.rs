@@ -18,8 +18,9 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::watch;
 
 use crate::check::{self, Checked, Violation};
+use crate::dp::{self, DpLedger, DpParams};
 use crate::release::{self, QueryResult};
-use crate::spec::SessionSpec;
+use crate::spec::{SessionSpec, TableSpec};
 use crate::{SandboxError, guard, tables};
 
 /// Longest SQL text accepted.
@@ -188,7 +189,7 @@ impl Sandbox {
             }
             let protected = p.checked.protected;
             let (plan, hidden) = if protected {
-                guard::guard(p.plan, &spec.tables, &p.checked.magnitudes)?
+                guard::guard(p.plan, &spec.tables, &p.checked.magnitudes, false)?
             } else {
                 (p.plan, guard::Layout::default())
             };
@@ -215,7 +216,96 @@ impl Sandbox {
         };
         let result = run.await;
         if let Ok(r) = &result {
-            facts.rules = r.report.rules.iter().map(|s| (*s).to_owned()).collect();
+            facts.rules.clone_from(&r.report.rules);
+            facts.result_sha256 = serde_json::to_vec(r).ok().map(|b| hex_sha256(&b));
+        }
+        (facts, result)
+    }
+}
+
+impl Sandbox {
+    /// Runs `sql` in DP mode (R4.7): the query must have a DP shape (see
+    /// `dp::shape`); the budget is reserved through `ledger` after the
+    /// checks and before execution; an identical earlier query's answer is
+    /// returned from the cache without spending.
+    pub async fn query_dp(
+        &self,
+        spec: &SessionSpec,
+        sql: &str,
+        params: &DpParams,
+        ledger: &dyn DpLedger,
+        mut ended: watch::Receiver<bool>,
+    ) -> (Facts, Result<QueryResult, SandboxError>) {
+        let mut facts = Facts::default();
+        let run = async {
+            params.validate()?;
+            let p = self.plan(spec, sql, &mut facts).await?;
+            if !p.checked.violations.is_empty() {
+                return Err(SandboxError::Refused(p.checked.violations));
+            }
+            if !p.checked.protected {
+                // Public data only: nothing to protect, no budget spent.
+                drop(p);
+                let (_, r) = self.query(spec, sql, ended).await;
+                return r;
+            }
+            let shape =
+                dp::shape(&p.plan, &spec.tables, &params.bounds).map_err(SandboxError::Refused)?;
+            let used: Vec<&TableSpec> = spec
+                .tables
+                .iter()
+                .filter(|t| p.checked.tables.contains(&t.name))
+                .collect();
+            if let Some(t) = used.iter().find(|t| t.protected() && t.entity.is_none()) {
+                return Err(SandboxError::Refused(vec![Violation {
+                    rule: "R4.7",
+                    column: None,
+                    message: format!("表 {} 没有个人标识列，差分隐私模式无法界定隐私单位", t.name),
+                }]));
+            }
+            let mut datasets: Vec<String> = used.iter().map(|t| t.dataset_id.clone()).collect();
+            datasets.sort();
+            datasets.dedup();
+            let key = dp::cache_key(
+                facts.plan_sha256.as_deref().unwrap_or_default(),
+                &used,
+                params,
+            );
+            if let Some(mut hit) = ledger.cached(&key).await? {
+                if let Some(d) = hit.report.dp.as_mut() {
+                    d.cached = true;
+                }
+                return Ok(hit);
+            }
+            let (plan, layout) = guard::guard(p.plan, &spec.tables, &shape.magnitudes, true)?;
+            if layout != guard::Layout::Cell {
+                return Err(SandboxError::Internal(
+                    "差分隐私查询缺少个人贡献聚合".into(),
+                ));
+            }
+            ledger.reserve(&datasets, params.rho_micro).await?;
+            let (schema, batches) = tokio::select! {
+                r = tokio::time::timeout(spec.limits.timeout, execute(&p.ctx, plan, spec.limits.max_rows, true)) => {
+                    r.map_err(|_| SandboxError::Limit { limit: "timeout" })??
+                }
+                () = access_ended(&mut ended) => return Err(SandboxError::AccessEnded),
+            };
+            let sensitive = used.iter().any(|t| t.sensitive_domain);
+            let result = dp::release_dp(
+                &schema,
+                &batches,
+                &p.checked.output,
+                &shape,
+                params,
+                datasets,
+                sensitive,
+                &spec.controls,
+            )?;
+            ledger.remember(&key, &result).await
+        };
+        let result = run.await;
+        if let Ok(r) = &result {
+            facts.rules.clone_from(&r.report.rules);
             facts.result_sha256 = serde_json::to_vec(r).ok().map(|b| hex_sha256(&b));
         }
         (facts, result)

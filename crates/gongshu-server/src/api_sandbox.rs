@@ -7,7 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use std::collections::BTreeMap;
+
 use gongshu_app::sandbox;
+use gongshu_sandbox::DpParams;
 use serde::Deserialize;
 
 use crate::api::{Body, RouteDoc};
@@ -33,7 +36,13 @@ pub const ROUTES: &[RouteDoc] = &[
         method: "post",
         path: "/api/v1/sandbox/query",
         summary: "在沙箱中执行查询",
-        description: "Body `{\"sql\": \"SELECT …\"}`. Runs a read-only query over the caller's granted tables and releases only aggregate rows that pass the output controls: at least 10 distinct persons per row (20 for sensitive personal information), secondary suppression, counts rounded to 5. Withheld rows keep their group keys with `suppressed` naming the rule. A broken rule answers 422 with one field per violation (`code` = `sandbox.<rule>`); limits (time, rows, memory), ended access and runtime errors over protected data answer 409. Audited before the answer leaves.",
+        description: "Body `{\"sql\": \"SELECT …\"}`. Runs a read-only query over the caller's granted tables and releases only aggregate rows that pass the output controls: at least 10 distinct persons per row (20 for sensitive personal information), secondary suppression, counts rounded to 5. Withheld rows keep their group keys with `suppressed` naming the rule. A broken rule answers 422 with one field per violation (`code` = `sandbox.<rule>`); limits (time, rows, memory), ended access and runtime errors over protected data answer 409. Audited before the answer leaves.\n\nDP mode (R4.7): add `\"dp\": {\"rho\": 0.05, \"bounds\": {\"amount_fen\": [0, 100000]}, \"max_groups\": 1, \"max_rows\": 12}`. Only `SELECT keys, COUNT(*), COUNT(DISTINCT <person column>), SUM(x), AVG(x) … GROUP BY keys` is answered; each person counts in at most `max_groups` groups (default 1) with at most `max_rows` rows each (default 12), sums clamped to `bounds` (required for every summed column); discrete Gaussian noise (OpenDP) on every value; groups whose noisy person count is under the threshold are not released at all. `rho` (zCDP, at most 0.125 per query) is charged to the global quarterly budget of every dataset read (shared by all requesters; 409 `sandbox.budget_exhausted` when short); an identical query returns the cached answer (`report.dp.cached`) without spending.",
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/sandbox/budgets",
+        summary: "差分隐私预算（本季度）",
+        description: "Per table the caller may query: the quarter (Asia/Shanghai), the dataset's total, spent and remaining ρ (zCDP; spent by all requesters together) and the most one query may spend.",
     },
     RouteDoc {
         method: "post",
@@ -61,6 +70,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sandbox/tables", get(tables))
         .route("/api/v1/sandbox/explain", post(explain))
         .route("/api/v1/sandbox/query", post(query))
+        .route("/api/v1/sandbox/budgets", get(budgets))
         .route("/api/v1/sandbox/jobs", post(submit_job).get(jobs))
         .route("/api/v1/sandbox/jobs/{id}", get(job))
 }
@@ -70,6 +80,66 @@ pub fn routes() -> Router<AppState> {
 pub struct SqlInput {
     /// The SQL text.
     pub sql: String,
+}
+
+/// A query, optionally in DP mode.
+#[derive(Debug, Deserialize)]
+pub struct QueryInput {
+    /// The SQL text.
+    pub sql: String,
+    /// DP mode's parameters; absent: threshold mode.
+    #[serde(default)]
+    pub dp: Option<DpInput>,
+}
+
+/// DP parameters as sent.
+#[derive(Debug, Deserialize)]
+pub struct DpInput {
+    /// ρ of the query (zCDP).
+    pub rho: f64,
+    /// Clamp bounds per summed column.
+    #[serde(default)]
+    pub bounds: BTreeMap<String, (i64, i64)>,
+    /// Groups per person at most (default 1).
+    #[serde(default)]
+    pub max_groups: Option<u32>,
+    /// Rows per person and group at most (default 12).
+    #[serde(default)]
+    pub max_rows: Option<u32>,
+}
+
+/// ρ in millionths (the sandbox checks the range).
+///
+/// # Errors
+/// Validation of `dp.rho` for a value that is not a positive number.
+pub(crate) fn rho_micro(rho: f64) -> Result<u64, gongshu_app::AppError> {
+    let micro = rho * 1e6;
+    if !micro.is_finite() || !(0.5..=1e12).contains(&micro) {
+        return Err(gongshu_app::AppError::Validation(vec![
+            gongshu_app::FieldError::new(
+                "dp.rho",
+                "sandbox.R4.7",
+                "ρ 必须是大于 0 的数（每次查询不超过 0.125）",
+            ),
+        ]));
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "checked finite, positive and at most 10^12 above"
+    )]
+    Ok(micro.round() as u64)
+}
+
+impl DpInput {
+    fn params(self) -> Result<DpParams, ApiError> {
+        Ok(DpParams {
+            rho_micro: rho_micro(self.rho)?,
+            bounds: self.bounds,
+            max_groups: self.max_groups.unwrap_or(1),
+            max_rows: self.max_rows.unwrap_or(12),
+        })
+    }
 }
 
 async fn tables(State(state): State<AppState>, auth: Authenticated) -> Result<Response, ApiError> {
@@ -87,9 +157,17 @@ async fn explain(
 async fn query(
     State(state): State<AppState>,
     auth: Authenticated,
-    Body(b): Body<SqlInput>,
+    Body(b): Body<QueryInput>,
 ) -> Result<Response, ApiError> {
-    Ok(Json(sandbox::query(&state.app, &auth.actor, &b.sql).await?).into_response())
+    let view = match b.dp {
+        Some(dp) => sandbox::query_dp(&state.app, &auth.actor, &b.sql, &dp.params()?).await?,
+        None => sandbox::query(&state.app, &auth.actor, &b.sql).await?,
+    };
+    Ok(Json(view).into_response())
+}
+
+async fn budgets(State(state): State<AppState>, auth: Authenticated) -> Result<Response, ApiError> {
+    Ok(Json(sandbox::budgets(&state.app, &auth.actor).await?).into_response())
 }
 
 async fn submit_job(

@@ -56,6 +56,7 @@ mod appeals;
 mod audit_index;
 mod catalog;
 mod datasets;
+mod dp_budgets;
 mod error;
 mod evaluations;
 mod organisations;

@@ -499,6 +499,37 @@ impl StoreTx {
         Ok(orgs)
     }
 
+    /// One data grant
+    pub async fn get_data_grant(&mut self, id: &str) -> Result<Option<DataGrantRow>, StoreError> {
+        let sql = format!("SELECT {GRANT_COLUMNS} FROM data_grants WHERE id = $1");
+        let row = on_conn!(self, |conn| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(conn)
+                .await?
+        });
+        Ok(row)
+    }
+
+    /// Revokes one unrevoked grant at `now`; returns whether it was live
+    pub async fn revoke_data_grant(
+        &mut self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let n = on_conn!(self, |conn| {
+            sqlx::query(
+                "UPDATE data_grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            )
+            .bind(micros(now))
+            .bind(id)
+            .execute(conn)
+            .await?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
     /// The grants a demand created
     pub async fn list_data_grants_of_demand(
         &mut self,

@@ -22,6 +22,7 @@
 //! succeeds and the failure is logged.
 
 mod data_demand;
+mod grant_revocation;
 mod market_entry;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -43,6 +44,7 @@ pub use data_demand::{
     co_sign_data_demand, create_data_demand, decide_data_demand, get_data_demand,
     list_data_demands, list_grants,
 };
+pub use grant_revocation::revoke_grant;
 pub use market_entry::{
     MarketEntryView, NewMarketEntry, SignUndertaking, UndertakingView, create_market_entry,
     decide_market_entry, get_market_entry, list_market_entries, sign_undertaking,

@@ -4,16 +4,20 @@
 //! record cannot be written releases nothing (fail closed).
 
 mod access;
+mod dp;
 mod jobs;
+mod slots;
 mod tables;
 
 use chrono::{DateTime, Utc};
 use gongshu_ledger::RetentionClass;
-use gongshu_sandbox::{Explained, Facts, QueryResult, SandboxError, SessionSpec};
+use gongshu_sandbox::{DpParams, Explained, Facts, QueryResult, SandboxError, SessionSpec};
 use serde::Serialize;
 
 pub use access::AccessEnds;
+pub use dp::{BudgetView, budgets, period as dp_period};
 pub use jobs::{JobView, get_job, interrupt_running, list_jobs, submit_job};
+pub use slots::{PER_ORG as QUERIES_PER_ORG, QuerySlots};
 pub use tables::{GrantedColumn, SandboxTable, default_table_name};
 
 use crate::error::{AppError, FieldError};
@@ -148,30 +152,72 @@ pub fn app_error(e: SandboxError) -> AppError {
 pub async fn query(app: &App, actor: &Actor, sql: &str) -> Result<QueryView, AppError> {
     let sandbox = sandbox_of(app)?.clone();
     let (spec, views) = session(app, actor).await?;
+    let _slot = app.query_slots().take(&actor.org_id)?;
     let ended = app.access_ends().subscribe(&actor.org_id);
     let (facts, result) = sandbox.query(&spec, sql, ended).await;
-    let mut ev = event("sandbox.query", actor, &views, &facts);
+    let ev = event("sandbox.query", actor, &views, &facts);
+    answer(app, ev, facts, result).await
+}
+
+/// Records the query's audit event, then answers (fail closed).
+async fn answer(
+    app: &App,
+    mut ev: AuditEvent,
+    facts: Facts,
+    result: Result<QueryResult, SandboxError>,
+) -> Result<QueryView, AppError> {
     match result {
         Ok(result) => {
-            ev.details["rows_released"] = result.report.rows_released.into();
-            ev.details["rows_suppressed"] =
-                (result.report.rows_suppressed + result.report.rows_secondary).into();
-            let r = app.record(ev).await?;
+            let r = &result.report;
+            ev.details["rows_released"] = r.rows_released.into();
+            ev.details["rows_suppressed"] = (r.rows_suppressed + r.rows_secondary).into();
+            if let Some(d) = &r.dp {
+                ev.details["mode"] = "dp".into();
+                ev.details["dp"] = serde_json::json!({
+                    "rho": gongshu_sandbox::micro_text(d.rho_micro),
+                    "datasets": d.datasets,
+                    "cached": d.cached,
+                });
+            }
+            let rec = app.record(ev).await?;
             Ok(QueryView {
                 result,
                 sql_sha256: facts.sql_sha256,
                 result_sha256: facts.result_sha256,
-                audit_index: r.index,
+                audit_index: rec.index,
             })
         }
         Err(e) => {
-            let ev = ev.outcome("refused");
-            let mut ev = ev;
+            let mut ev = ev.outcome("refused");
             ev.details["code"] = e.code().into();
             app.record(ev).await?;
             Err(app_error(e))
         }
     }
+}
+
+/// Runs `sql` in DP mode (R4.7) for the caller: the answer carries noise,
+/// the budget of every dataset read is charged (its own audit record), an
+/// identical earlier query's answer comes back from the cache.
+///
+/// # Errors
+/// As [`query`]; `sandbox.budget_exhausted` when a dataset's budget for
+/// the quarter cannot cover the query (nothing ran then).
+pub async fn query_dp(
+    app: &App,
+    actor: &Actor,
+    sql: &str,
+    params: &DpParams,
+) -> Result<QueryView, AppError> {
+    let sandbox = sandbox_of(app)?.clone();
+    let (spec, views) = session(app, actor).await?;
+    let _slot = app.query_slots().take(&actor.org_id)?;
+    let ended = app.access_ends().subscribe(&actor.org_id);
+    let ledger = dp::StoreLedger { app, actor };
+    let (facts, result) = sandbox.query_dp(&spec, sql, params, &ledger, ended).await;
+    let mut ev = event("sandbox.query", actor, &views, &facts);
+    ev.details["mode"] = "dp".into();
+    answer(app, ev, facts, result).await
 }
 
 /// Checks `sql` without reading data.

@@ -15,10 +15,10 @@ crate::on_both_backends!(
     long_queries_run_as_jobs_for_their_submitter_only,
 );
 
-struct World {
+pub(crate) struct World {
     provider: Session,
-    operator: Session,
-    bank: Session,
+    pub(crate) operator: Session,
+    pub(crate) bank: Session,
     resource: String,
     /// A reviewer of the operator's own organisation.
     operator_reviewer: Session,
@@ -26,7 +26,7 @@ struct World {
     bureau_reviewer: Session,
 }
 
-async fn world(t: &TestApp) -> World {
+pub(crate) async fn world(t: &TestApp) -> World {
     let admin = t.login(&t.admin).await;
     let agency_org = t.admin.org_id.clone();
     let water = t

@@ -1,0 +1,113 @@
+//! DP mode over HTTP (R4.7): noisy answers, the dataset's quarterly budget
+//! shown to its grantees and charged by every fresh query (one audit record
+//! per spend), the cached answer for an identical query, refusal once the
+//! budget is spent, and bad parameters rejected with their field.
+
+use serde_json::{Value, json};
+
+use crate::sandbox::world;
+use crate::support::{Auth, Session, TestApp};
+
+crate::on_both_backends!(dp_answers_spend_the_shared_budget_and_stop_when_it_is_gone,);
+
+const PERSONS: &str = "SELECT township, COUNT(DISTINCT account_no) AS accounts \
+                       FROM water_use GROUP BY township ORDER BY township";
+
+async fn dp_query(t: &TestApp, s: &Session, sql: &str, dp: Value) -> crate::support::Resp {
+    t.post(
+        "/api/v1/sandbox/query",
+        Auth::Cookie(s),
+        &json!({ "sql": sql, "dp": dp }),
+    )
+    .await
+}
+
+async fn budget(t: &TestApp, s: &Session) -> Value {
+    let r = t.get("/api/v1/sandbox/budgets", Auth::Cookie(s)).await;
+    r.expect(200);
+    r.json()
+}
+
+async fn dp_answers_spend_the_shared_budget_and_stop_when_it_is_gone(t: TestApp) {
+    let w = world(&t).await;
+    let b = budget(&t, &w.operator).await;
+    assert_eq!(b[0]["table"], "water_use", "{b}");
+    assert_eq!(b[0]["total_rho"], "1");
+    assert_eq!(b[0]["spent_rho"], "0");
+    assert_eq!(b[0]["remaining_percent"], 100);
+    assert!(b[0]["period"].as_str().unwrap().contains('Q'), "{b}");
+
+    // 20 accounts per township; one measurement at ρ = 0.125 has σ = 2.
+    let r = dp_query(&t, &w.operator, PERSONS, json!({ "rho": 0.125 })).await;
+    r.expect(200);
+    let v = r.json();
+    assert_eq!(v["rows"].as_array().unwrap().len(), 2, "{v}");
+    for row in v["rows"].as_array().unwrap() {
+        let n = row["values"][1].as_i64().unwrap();
+        assert!((n - 20).abs() <= 20, "{v}");
+    }
+    assert_eq!(v["report"]["dp"]["rho_micro"], 125_000);
+    assert_eq!(v["report"]["dp"]["cached"], false);
+    assert!(!r.text().contains("p_"), "{v}");
+    assert_eq!(budget(&t, &w.operator).await[0]["spent_rho"], "0.125");
+    let spends = t.audit_of("sandbox.dp_budget_spent").await;
+    assert_eq!(spends.len(), 1);
+    assert_eq!(spends[0].payload["details"]["rho"], "0.125");
+
+    // The same query again: the same answer, nothing spent.
+    let again = dp_query(&t, &w.operator, PERSONS, json!({ "rho": 0.125 })).await;
+    again.expect(200);
+    assert_eq!(again.json()["rows"], v["rows"]);
+    assert_eq!(again.json()["report"]["dp"]["cached"], true);
+    assert_eq!(budget(&t, &w.operator).await[0]["spent_rho"], "0.125");
+    let q = t.audit_of("sandbox.query").await;
+    assert_eq!(q.last().unwrap().payload["details"]["dp"]["cached"], true);
+
+    // Bad parameters: named, nothing spent.
+    let e = dp_query(&t, &w.operator, PERSONS, json!({ "rho": -1 }))
+        .await
+        .error(422, "validation_failed");
+    assert_eq!(e["fields"][0]["field"], "dp.rho", "{e}");
+    let e = dp_query(&t, &w.operator, PERSONS, json!({ "rho": 0.5 }))
+        .await
+        .error(422, "validation_failed");
+    assert_eq!(e["fields"][0]["field"], "dp.rho", "{e}");
+    let e = dp_query(
+        &t,
+        &w.operator,
+        "SELECT township, SUM(volume_m3) AS m3 FROM water_use GROUP BY township",
+        json!({ "rho": 0.1 }),
+    )
+    .await
+    .error(422, "validation_failed");
+    assert_eq!(e["fields"][0]["code"], "sandbox.R4.7", "{e}");
+    assert_eq!(e["fields"][0]["field"], "volume_m3", "{e}");
+    assert_eq!(budget(&t, &w.operator).await[0]["spent_rho"], "0.125");
+
+    // Seven more fresh queries spend the quarter's ρ = 1; the next is refused.
+    for rows in 1..=7 {
+        dp_query(
+            &t,
+            &w.operator,
+            PERSONS,
+            json!({ "rho": 0.125, "max_rows": rows }),
+        )
+        .await
+        .expect(200);
+    }
+    let b = budget(&t, &w.operator).await;
+    assert_eq!(b[0]["remaining_rho"], "0", "{b}");
+    dp_query(
+        &t,
+        &w.operator,
+        PERSONS,
+        json!({ "rho": 0.001, "max_rows": 9 }),
+    )
+    .await
+    .error(409, "sandbox.budget_exhausted");
+    assert_eq!(t.audit_of("sandbox.dp_budget_spent").await.len(), 8);
+
+    // Without a grant there is no budget to see.
+    assert_eq!(budget(&t, &w.bank).await, json!([]));
+    t.assert_audit_log_verifies().await;
+}
