@@ -95,7 +95,7 @@ pub(crate) fn key(value: &str) -> u64 {
     u64::from_be_bytes(b)
 }
 
-fn keys_of(a: &ArrayRef) -> Result<Vec<Option<u64>>> {
+pub(crate) fn keys_of(a: &ArrayRef) -> Result<Vec<Option<u64>>> {
     Ok(match a.data_type() {
         DataType::Utf8View => a.as_string_view().iter().map(|v| v.map(key)).collect(),
         DataType::Utf8 => a.as_string::<i32>().iter().map(|v| v.map(key)).collect(),

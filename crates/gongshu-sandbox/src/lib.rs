@@ -20,6 +20,7 @@ mod release;
 mod run;
 mod spec;
 mod tables;
+mod training;
 
 pub use check::Violation;
 pub use dp::{
@@ -31,3 +32,4 @@ pub use history::History;
 pub use release::{ColumnKind, DisclosureReport, OutColumn, OutRow, QueryResult};
 pub use run::{Explained, Facts, MAX_SQL_BYTES, Sandbox, sql_sha256};
 pub use spec::{ColumnSpec, Limits, SessionSpec, TableSpec};
+pub use training::{Extract, PERSON_REF, TrainingOptions, training_extract};

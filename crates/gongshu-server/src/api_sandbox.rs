@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use std::collections::BTreeMap;
 
-use gongshu_app::sandbox;
+use gongshu_app::sandbox::{self, Zone};
 use gongshu_sandbox::DpParams;
 use serde::Deserialize;
 
@@ -37,6 +37,18 @@ pub const ROUTES: &[RouteDoc] = &[
         path: "/api/v1/sandbox/query",
         summary: "在沙箱中执行查询",
         description: "Body `{\"sql\": \"SELECT …\"}`. Runs a read-only query over the caller's granted tables and releases only aggregate rows that pass the output controls: at least 10 distinct persons per row (20 for sensitive personal information), secondary suppression, counts rounded to 5. Withheld rows keep their group keys with `suppressed` naming the rule. A broken rule answers 422 with one field per violation (`code` = `sandbox.<rule>`); limits (time, rows, memory), ended access and runtime errors over protected data answer 409. Audited before the answer leaves.\n\nDP mode (R4.7): add `\"dp\": {\"rho\": 0.05, \"bounds\": {\"amount_fen\": [0, 100000]}, \"max_groups\": 1, \"max_rows\": 12}`. Only `SELECT keys, COUNT(*), COUNT(DISTINCT <person column>), SUM(x), AVG(x) … GROUP BY keys` is answered; each person counts in at most `max_groups` groups (default 1) with at most `max_rows` rows each (default 12), sums clamped to `bounds` (required for every summed column); discrete Gaussian noise (OpenDP) on every value; groups whose noisy person count is under the threshold are not released at all. `rho` (zCDP, at most 0.125 per query) is charged to the global quarterly budget of every dataset read (shared by all requesters; 409 `sandbox.budget_exhausted` when short); an identical query returns the cached answer (`report.dp.cached`) without spending.",
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/sandbox/training-views",
+        summary: "生成训练视图（抽样、去标识）",
+        description: "Body `{\"table\": \"power_bill\", \"fraction\": 0.1}`. Draws a training view inside the space (R5.4): a random share (0.001–0.5) of the persons of one of the caller's loaded tables with all their rows, every direct identifier dropped, the person replaced by `person_ref` (random per view, unlinkable to other views and tables), quasi-identifying dates coarsened to months, sensitive integers top- and bottom-coded at the sample's 1st/99th percentiles. The view is a table of the caller's sandbox under the same rules, named `tv_<table>_<n>`, and the only kind of table of the development zone (`\"zone\": \"development\"` on query and explain); it disappears with the source grant. 201 with the view; audited.",
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/sandbox/training-views",
+        summary: "我的训练视图",
+        description: "The caller organisation's training views: table name, source table, fraction, rows and persons kept.",
     },
     RouteDoc {
         method: "get",
@@ -71,6 +83,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sandbox/explain", post(explain))
         .route("/api/v1/sandbox/query", post(query))
         .route("/api/v1/sandbox/budgets", get(budgets))
+        .route(
+            "/api/v1/sandbox/training-views",
+            post(create_view).get(list_views),
+        )
         .route("/api/v1/sandbox/jobs", post(submit_job).get(jobs))
         .route("/api/v1/sandbox/jobs/{id}", get(job))
 }
@@ -82,6 +98,25 @@ pub struct SqlInput {
     pub sql: String,
 }
 
+/// A dry run, optionally in the development zone.
+#[derive(Debug, Deserialize)]
+pub struct ExplainInput {
+    /// The SQL text.
+    pub sql: String,
+    /// `production` (default) or `development` (training views only).
+    #[serde(default)]
+    pub zone: Zone,
+}
+
+/// A training view to draw.
+#[derive(Debug, Deserialize)]
+pub struct TrainingViewInput {
+    /// Source table (SQL name).
+    pub table: String,
+    /// Share of persons kept (0.001–0.5).
+    pub fraction: f64,
+}
+
 /// A query, optionally in DP mode.
 #[derive(Debug, Deserialize)]
 pub struct QueryInput {
@@ -90,6 +125,9 @@ pub struct QueryInput {
     /// DP mode's parameters; absent: threshold mode.
     #[serde(default)]
     pub dp: Option<DpInput>,
+    /// `production` (default) or `development` (training views only).
+    #[serde(default)]
+    pub zone: Zone,
 }
 
 /// DP parameters as sent.
@@ -149,9 +187,9 @@ async fn tables(State(state): State<AppState>, auth: Authenticated) -> Result<Re
 async fn explain(
     State(state): State<AppState>,
     auth: Authenticated,
-    Body(b): Body<SqlInput>,
+    Body(b): Body<ExplainInput>,
 ) -> Result<Response, ApiError> {
-    Ok(Json(sandbox::explain(&state.app, &auth.actor, &b.sql).await?).into_response())
+    Ok(Json(sandbox::explain_in(&state.app, &auth.actor, &b.sql, b.zone).await?).into_response())
 }
 
 async fn query(
@@ -160,10 +198,28 @@ async fn query(
     Body(b): Body<QueryInput>,
 ) -> Result<Response, ApiError> {
     let view = match b.dp {
-        Some(dp) => sandbox::query_dp(&state.app, &auth.actor, &b.sql, &dp.params()?).await?,
-        None => sandbox::query(&state.app, &auth.actor, &b.sql).await?,
+        Some(dp) => {
+            sandbox::query_dp(&state.app, &auth.actor, &b.sql, &dp.params()?, b.zone).await?
+        }
+        None => sandbox::query_in(&state.app, &auth.actor, &b.sql, b.zone).await?,
     };
     Ok(Json(view).into_response())
+}
+
+async fn create_view(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Body(b): Body<TrainingViewInput>,
+) -> Result<Response, ApiError> {
+    let v = sandbox::create_training_view(&state.app, &auth.actor, &b.table, b.fraction).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+async fn list_views(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Response, ApiError> {
+    Ok(Json(sandbox::list_training_views(&state.app, &auth.actor).await?).into_response())
 }
 
 async fn budgets(State(state): State<AppState>, auth: Authenticated) -> Result<Response, ApiError> {

@@ -258,7 +258,16 @@ pub(crate) async fn sandbox_submit(
     } else {
         let ran = if f.mode == "dp" {
             match dp_params(&f) {
-                Ok(p) => sandbox::query_dp(&state.app, &ctx.actor, &f.sql, &p).await,
+                Ok(p) => {
+                    sandbox::query_dp(
+                        &state.app,
+                        &ctx.actor,
+                        &f.sql,
+                        &p,
+                        sandbox::Zone::Production,
+                    )
+                    .await
+                }
                 Err(e) => Err(e),
             }
         } else {

@@ -66,6 +66,7 @@ mod role_grants;
 mod sandbox_jobs;
 mod selection;
 mod sessions;
+mod training_views;
 mod use_applications;
 mod users;
 
@@ -96,4 +97,5 @@ pub use evaluations::*;
 pub use releases::*;
 pub use sandbox_jobs::*;
 pub use selection::*;
+pub use training_views::*;
 pub use use_applications::*;

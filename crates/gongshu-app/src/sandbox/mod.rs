@@ -8,6 +8,7 @@ mod dp;
 mod jobs;
 mod slots;
 mod tables;
+mod training;
 
 use chrono::{DateTime, Utc};
 use gongshu_ledger::RetentionClass;
@@ -19,6 +20,7 @@ pub use dp::{BudgetView, budgets, period as dp_period};
 pub use jobs::{JobView, get_job, interrupt_running, list_jobs, submit_job};
 pub use slots::{PER_ORG as QUERIES_PER_ORG, QuerySlots};
 pub use tables::{GrantedColumn, SandboxTable, default_table_name};
+pub use training::{TrainingView, create_training_view, list_training_views};
 
 use crate::error::{AppError, FieldError};
 use crate::inbox::shanghai_today;
@@ -66,11 +68,31 @@ pub async fn my_tables(app: &App, actor: &Actor) -> Result<Vec<SandboxTable>, Ap
     Ok(views)
 }
 
+/// Where a query runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Zone {
+    /// Every table of the caller's live grants, and its training views.
+    #[default]
+    Production,
+    /// Model development (R5.4): training views only; raw tables are not
+    /// even visible.
+    Development,
+}
+
 /// The caller's session and the tables as shown (for purposes).
-async fn session(app: &App, actor: &Actor) -> Result<(SessionSpec, Vec<SandboxTable>), AppError> {
+async fn session(
+    app: &App,
+    actor: &Actor,
+    zone: Zone,
+) -> Result<(SessionSpec, Vec<SandboxTable>), AppError> {
     require_person(actor)?;
     let now = app.clock().now();
-    let (tables, views) = tables::tables(app, &actor.org_id, shanghai_today(now)).await?;
+    let (mut tables, mut views) = tables::tables(app, &actor.org_id, shanghai_today(now)).await?;
+    if zone == Zone::Development {
+        views.retain(|v| v.kind == "training_view");
+        tables.retain(|t| views.iter().any(|v| v.table == t.name));
+    }
     let mut spec = SessionSpec {
         tables,
         ..SessionSpec::default()
@@ -150,8 +172,21 @@ pub fn app_error(e: SandboxError) -> AppError {
 /// [`AppError::Refused`] for limits, ended access or suppressed runtime
 /// errors, audit errors (nothing is released then).
 pub async fn query(app: &App, actor: &Actor, sql: &str) -> Result<QueryView, AppError> {
+    query_in(app, actor, sql, Zone::Production).await
+}
+
+/// Runs `sql` for the caller in `zone`.
+///
+/// # Errors
+/// As [`query`].
+pub async fn query_in(
+    app: &App,
+    actor: &Actor,
+    sql: &str,
+    zone: Zone,
+) -> Result<QueryView, AppError> {
     let sandbox = sandbox_of(app)?.clone();
-    let (spec, views) = session(app, actor).await?;
+    let (spec, views) = session(app, actor, zone).await?;
     let _slot = app.query_slots().take(&actor.org_id)?;
     let ended = app.access_ends().subscribe(&actor.org_id);
     let (facts, result) = sandbox.query(&spec, sql, ended).await;
@@ -208,9 +243,10 @@ pub async fn query_dp(
     actor: &Actor,
     sql: &str,
     params: &DpParams,
+    zone: Zone,
 ) -> Result<QueryView, AppError> {
     let sandbox = sandbox_of(app)?.clone();
-    let (spec, views) = session(app, actor).await?;
+    let (spec, views) = session(app, actor, zone).await?;
     let _slot = app.query_slots().take(&actor.org_id)?;
     let ended = app.access_ends().subscribe(&actor.org_id);
     let ledger = dp::StoreLedger { app, actor };
@@ -225,8 +261,21 @@ pub async fn query_dp(
 /// # Errors
 /// As [`query`], without limits.
 pub async fn explain(app: &App, actor: &Actor, sql: &str) -> Result<Explained, AppError> {
+    explain_in(app, actor, sql, Zone::Production).await
+}
+
+/// Checks `sql` in `zone` without reading data.
+///
+/// # Errors
+/// As [`explain`].
+pub async fn explain_in(
+    app: &App,
+    actor: &Actor,
+    sql: &str,
+    zone: Zone,
+) -> Result<Explained, AppError> {
     let sandbox = sandbox_of(app)?.clone();
-    let (spec, views) = session(app, actor).await?;
+    let (spec, views) = session(app, actor, zone).await?;
     let (facts, result) = sandbox.explain(&spec, sql).await;
     let mut ev = event("sandbox.explain", actor, &views, &facts);
     match result {

@@ -47,6 +47,9 @@ pub struct SandboxTable {
     pub threshold: u64,
     /// Whether data has been loaded.
     pub loaded: bool,
+    /// `table`, or `training_view` for a sampled, de-identified extract
+    /// (the only kind visible in the development zone).
+    pub kind: &'static str,
 }
 
 fn live(g: &DataGrantRow, today: NaiveDate) -> bool {
@@ -88,6 +91,7 @@ pub(crate) async fn tables(
     for id in by_dataset.keys() {
         versions.insert(id.clone(), tx.list_dataset_versions(id).await?);
     }
+    let training = tx.list_training_views(org_id).await?;
     tx.commit().await?;
     let controls = gongshu_domain::disclosure::Controls::default();
     let mut specs = Vec::new();
@@ -159,6 +163,7 @@ pub(crate) async fn tables(
             valid_until: grants.iter().map(|g| g.valid_until).max().unwrap_or(today),
             threshold: controls.threshold_for(sensitive),
             loaded: !current.is_empty(),
+            kind: "table",
         });
         if current.is_empty() {
             continue;
@@ -181,5 +186,6 @@ pub(crate) async fn tables(
             grants: grant_ids,
         });
     }
+    super::training::add_views(&training, &mut specs, &mut views);
     Ok((specs, views))
 }

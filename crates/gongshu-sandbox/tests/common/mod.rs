@@ -20,6 +20,7 @@ pub struct County {
 
 impl County {
     /// A sandbox that remembers what it released (R4.6).
+    #[allow(dead_code, reason = "not every test file queries")]
     pub fn sandbox(&self) -> gongshu_sandbox::Sandbox {
         let history = gongshu_sandbox::History::open(self._dir.path().join("history.log")).unwrap();
         gongshu_sandbox::Sandbox::new(self.vault.clone()).with_history(Arc::new(history))

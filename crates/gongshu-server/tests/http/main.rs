@@ -29,5 +29,6 @@ mod roles;
 mod sandbox;
 mod sandbox_dp;
 mod selection;
+mod training_views;
 mod unavailable;
 mod use_applications;
