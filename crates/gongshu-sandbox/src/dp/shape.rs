@@ -2,7 +2,7 @@
 //! DP mode releases only group keys and noisy measurements the release
 //! computes itself from per-person contributions, so the query must be a
 //! single protected aggregate whose outputs are its keys or one of
-//! COUNT(*), COUNT(DISTINCT <person column>), SUM(x), AVG(x); ordering
+//! `COUNT(*)`, `COUNT(DISTINCT <person column>)`, `SUM(x)`, `AVG(x)`; ordering
 //! only by keys (an order by true values would leak them).
 
 use std::collections::BTreeMap;
