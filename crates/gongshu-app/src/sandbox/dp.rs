@@ -44,15 +44,26 @@ impl DpLedger for StoreLedger<'_> {
 
     async fn reserve(&self, datasets: &[String], rho_micro: u64) -> Result<(), SandboxError> {
         let period = period(self.app.clock().now());
+        // A training view spends its source dataset's budget: it holds a
+        // sample of the same persons.
+        let sources = view_sources(self.app, &self.actor.org_id)
+            .await
+            .map_err(|e| internal(&e))?;
+        let datasets: std::collections::BTreeSet<&String> = datasets
+            .iter()
+            .map(|d| sources.get(d).unwrap_or(d))
+            .collect();
         let micro = i64::try_from(rho_micro).map_err(|e| SandboxError::Internal(e.to_string()))?;
         let total = i64::try_from(DEFAULT_BUDGET_RHO_MICRO).unwrap_or(i64::MAX);
         let mut change = self.app.begin().await.map_err(|e| internal(&e))?;
-        for d in datasets {
+        for d in &datasets {
             match change.tx().spend_dp_budget(d, &period, micro, total).await {
                 Ok(true) => {}
                 Ok(false) => {
                     change.abandon().await;
-                    return Err(SandboxError::BudgetExhausted { dataset: d.clone() });
+                    return Err(SandboxError::BudgetExhausted {
+                        dataset: (*d).clone(),
+                    });
                 }
                 Err(e) => {
                     change.abandon().await;
@@ -101,6 +112,20 @@ impl DpLedger for StoreLedger<'_> {
     }
 }
 
+/// Training view id → source dataset, for the organisation's views.
+async fn view_sources(
+    app: &App,
+    org_id: &str,
+) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    let mut tx = app.store().begin_read().await?;
+    let views = tx.list_training_views(org_id).await?;
+    tx.commit().await?;
+    Ok(views
+        .into_iter()
+        .map(|v| (v.id, v.source_dataset))
+        .collect())
+}
+
 /// One dataset's DP budget as its grantees see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct BudgetView {
@@ -128,12 +153,14 @@ pub struct BudgetView {
 /// Store errors.
 pub async fn budgets(app: &App, actor: &Actor) -> Result<Vec<BudgetView>, AppError> {
     let tables = super::my_tables(app, actor).await?;
+    let sources = view_sources(app, &actor.org_id).await?;
     let period = period(app.clock().now());
     let total = DEFAULT_BUDGET_RHO_MICRO;
     let mut tx = app.store().begin_read().await?;
     let mut out = Vec::with_capacity(tables.len());
     for t in tables {
-        let spent = u64::try_from(tx.dp_budget_spent(&t.resource_id, &period).await?).unwrap_or(0);
+        let dataset = sources.get(&t.resource_id).unwrap_or(&t.resource_id);
+        let spent = u64::try_from(tx.dp_budget_spent(dataset, &period).await?).unwrap_or(0);
         let left = total.saturating_sub(spent);
         out.push(BudgetView {
             table: t.table,

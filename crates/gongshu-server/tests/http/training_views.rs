@@ -92,6 +92,22 @@ async fn a_training_view_is_the_only_table_of_the_development_zone(t: TestApp) {
     .await
     .error(422, "validation_failed");
 
+    // DP on the view spends the source dataset's budget (same persons).
+    t.post(
+        "/api/v1/sandbox/query",
+        Auth::Cookie(&w.operator),
+        &json!({ "sql": by_town, "zone": "development", "dp": { "rho": 0.1 } }),
+    )
+    .await
+    .expect(200);
+    let budgets = t
+        .get("/api/v1/sandbox/budgets", Auth::Cookie(&w.operator))
+        .await
+        .json();
+    for b in budgets.as_array().unwrap() {
+        assert_eq!(b["spent_rho"], "0.1", "{budgets}");
+    }
+
     // Bad requests are named.
     for (body, field) in [
         (json!({ "table": "water_use", "fraction": 0.9 }), "fraction"),
