@@ -12,11 +12,12 @@ mod training;
 
 use chrono::{DateTime, Utc};
 use gongshu_ledger::RetentionClass;
-use gongshu_sandbox::{DpParams, Explained, Facts, QueryResult, SandboxError, SessionSpec};
+use gongshu_sandbox::{Explained, Facts, QueryResult, SandboxError, SessionSpec};
 use serde::Serialize;
 
 pub use access::AccessEnds;
 pub use dp::{BudgetView, budgets, period as dp_period};
+pub use gongshu_sandbox::DpParams;
 pub use jobs::{JobView, get_job, interrupt_running, list_jobs, submit_job};
 pub use slots::{PER_ORG as QUERIES_PER_ORG, QuerySlots};
 pub use tables::{GrantedColumn, SandboxTable, default_table_name};
