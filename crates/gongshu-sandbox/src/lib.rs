@@ -24,8 +24,8 @@ mod training;
 
 pub use check::Violation;
 pub use dp::{
-    DEFAULT_BUDGET_RHO_MICRO, DpLedger, DpParams, DpReport, MAX_QUERY_RHO_MICRO, NoiseInfo,
-    micro_text,
+    DEFAULT_BUDGET_RHO_MICRO, DEFAULT_MAX_GROUPS, DEFAULT_MAX_ROWS, DpLedger, DpParams, DpReport,
+    MAX_QUERY_RHO_MICRO, NoiseInfo, micro_text,
 };
 pub use error::SandboxError;
 pub use history::History;

@@ -174,8 +174,10 @@ impl DpInput {
         Ok(DpParams {
             rho_micro: rho_micro(self.rho)?,
             bounds: self.bounds,
-            max_groups: self.max_groups.unwrap_or(1),
-            max_rows: self.max_rows.unwrap_or(12),
+            max_groups: self
+                .max_groups
+                .unwrap_or(gongshu_sandbox::DEFAULT_MAX_GROUPS),
+            max_rows: self.max_rows.unwrap_or(gongshu_sandbox::DEFAULT_MAX_ROWS),
         })
     }
 }

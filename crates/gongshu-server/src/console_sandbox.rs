@@ -145,8 +145,8 @@ pub(crate) async fn sandbox_page(State(state): State<AppState>, headers: HeaderM
         mode: "threshold".into(),
         rho: "0.05".into(),
         bounds: String::new(),
-        max_groups: "1".into(),
-        max_rows: "12".into(),
+        max_groups: gongshu_sandbox::DEFAULT_MAX_GROUPS.to_string(),
+        max_rows: gongshu_sandbox::DEFAULT_MAX_ROWS.to_string(),
     };
     page(&state, &headers, &form, minijinja::Value::UNDEFINED).await
 }

@@ -32,6 +32,11 @@ pub const DEFAULT_BUDGET_RHO_MICRO: u64 = 1_000_000;
 pub const MAX_GROUPS_PER_PERSON: u32 = 64;
 /// Rows per person and group, at most.
 pub const MAX_ROWS_PER_PERSON: u32 = 1_000;
+/// Groups per person when the caller does not say: one.
+pub const DEFAULT_MAX_GROUPS: u32 = 1;
+/// Rows per person and group when the caller does not say: a year of
+/// monthly records.
+pub const DEFAULT_MAX_ROWS: u32 = 12;
 
 /// The caller's DP parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

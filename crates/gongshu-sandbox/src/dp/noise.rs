@@ -28,10 +28,6 @@ pub(crate) fn gaussian(
         return Err(SandboxError::Internal("噪声参数无效".into()));
     }
     // σ = Δ / √(2ρ), a hair wider so float rounding never overspends.
-    #[allow(
-        clippy::cast_precision_loss,
-        reason = "sensitivities are small integers, exact in f64"
-    )]
     let scale = sensitivity as f64 / (2.0 * rho).sqrt() * (1.0 + 1e-9);
     let m = make_gaussian::<_, _, ZeroConcentratedDivergence>(
         VectorDomain::new(AtomDomain::<i64>::default()),
