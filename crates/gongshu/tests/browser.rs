@@ -511,5 +511,72 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         refused.contains("sandbox.R3.2") && refused.contains("power_bill.credit_code"),
         "{refused}"
     );
+
+    // DP mode: a malformed bound is named next to the kept form values.
+    const DP_SQL: &str = "SELECT township, COUNT(*) AS n FROM power_bill GROUP BY township";
+    let sql = client.find(Locator::Id("sql")).await.unwrap();
+    sql.clear().await.unwrap();
+    sql.send_keys(DP_SQL).await.unwrap();
+    client
+        .find(Locator::Id("mode-dp"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let bounds = client.find(Locator::Id("bounds")).await.unwrap();
+    bounds.send_keys("amount_fen=abc").await.unwrap();
+    client
+        .find(Locator::Id("run"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let refused = client
+        .wait()
+        .for_element(Locator::Id("violations"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(refused.contains("dp.bounds"), "{refused}");
+    let kept = client
+        .find(Locator::Id("sql"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some(DP_SQL));
+    // Fixed, it runs with noise and spends from the quarter's budget
+    // (the demo spent 0.05 already).
+    let bounds = client.find(Locator::Id("bounds")).await.unwrap();
+    bounds.clear().await.unwrap();
+    client
+        .find(Locator::Id("run"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let report = client
+        .wait()
+        .for_element(Locator::Id("dp-report"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(report.contains("ρ = 0.05"), "{report}");
+    let tables = client
+        .find(Locator::Id("sandbox-tables"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(tables.contains("0.9 / 1"), "{tables}");
     client.close().await.unwrap();
 }
