@@ -60,7 +60,7 @@ pub const ROUTES: &[RouteDoc] = &[
         method: "post",
         path: "/api/v1/sandbox/jobs",
         summary: "以作业方式提交查询（长查询）",
-        description: "Body `{\"sql\": \"SELECT …\"}`. Accepts the query as a job (a row and an audit record first) and answers 202 at once; it runs through the same checks and output controls as `/query`. A job left running by a restart becomes `interrupted`.",
+        description: "Body as `/query` (`sql`, optional `dp` and `zone`). Accepts the query as a job (a row and an audit record first) and answers 202 at once; it runs through the same checks and output controls as `/query`. A job left running by a restart becomes `interrupted`.",
     },
     RouteDoc {
         method: "get",
@@ -89,13 +89,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/sandbox/jobs", post(submit_job).get(jobs))
         .route("/api/v1/sandbox/jobs/{id}", get(job))
-}
-
-/// A query.
-#[derive(Debug, Deserialize)]
-pub struct SqlInput {
-    /// The SQL text.
-    pub sql: String,
 }
 
 /// A dry run, optionally in the development zone.
@@ -169,6 +162,16 @@ pub(crate) fn rho_micro(rho: f64) -> Result<u64, gongshu_app::AppError> {
     Ok(micro.round() as u64)
 }
 
+impl QueryInput {
+    fn request(self) -> Result<sandbox::QueryRequest, ApiError> {
+        Ok(sandbox::QueryRequest {
+            sql: self.sql,
+            dp: self.dp.map(DpInput::params).transpose()?,
+            zone: self.zone,
+        })
+    }
+}
+
 impl DpInput {
     fn params(self) -> Result<DpParams, ApiError> {
         Ok(DpParams {
@@ -199,12 +202,7 @@ async fn query(
     auth: Authenticated,
     Body(b): Body<QueryInput>,
 ) -> Result<Response, ApiError> {
-    let view = match b.dp {
-        Some(dp) => {
-            sandbox::query_dp(&state.app, &auth.actor, &b.sql, &dp.params()?, b.zone).await?
-        }
-        None => sandbox::query_in(&state.app, &auth.actor, &b.sql, b.zone).await?,
-    };
+    let view = sandbox::run(&state.app, &auth.actor, &b.request()?).await?;
     Ok(Json(view).into_response())
 }
 
@@ -231,9 +229,9 @@ async fn budgets(State(state): State<AppState>, auth: Authenticated) -> Result<R
 async fn submit_job(
     State(state): State<AppState>,
     auth: Authenticated,
-    Body(b): Body<SqlInput>,
+    Body(b): Body<QueryInput>,
 ) -> Result<Response, ApiError> {
-    let v = sandbox::submit_job(&state.app, &auth.actor, &b.sql).await?;
+    let v = sandbox::submit_job(&state.app, &auth.actor, &b.request()?).await?;
     Ok((StatusCode::ACCEPTED, Json(v)).into_response())
 }
 

@@ -67,9 +67,18 @@ fn event(action: &'static str, actor: &Actor, id: &str) -> AuditEvent {
 /// # Errors
 /// As [`super::query`] before running (no vault, an API key), audit and
 /// store errors.
-pub async fn submit_job(app: &App, actor: &Actor, sql: &str) -> Result<JobView, AppError> {
+pub async fn submit_job(
+    app: &App,
+    actor: &Actor,
+    request: &super::QueryRequest,
+) -> Result<JobView, AppError> {
+    let sql = request.sql.as_str();
     super::require_person(actor)?;
     super::sandbox_of(app)?;
+    if let Some(p) = &request.dp {
+        // Bad parameters are refused now, not in the job.
+        p.validate().map_err(super::app_error)?;
+    }
     if sql.len() > gongshu_sandbox::MAX_SQL_BYTES {
         return Err(super::app_error(gongshu_sandbox::SandboxError::Sql(
             format!("SQL 超过 {} 字节", gongshu_sandbox::MAX_SQL_BYTES),
@@ -92,13 +101,15 @@ pub async fn submit_job(app: &App, actor: &Actor, sql: &str) -> Result<JobView, 
         Ok(
             event("sandbox.job_accepted", actor, &row.id).details(serde_json::json!({
                 "sql_sha256": gongshu_sandbox::sql_sha256(sql),
+                "mode": if request.dp.is_some() { "dp" } else { "threshold" },
             })),
         )
     })
     .await?;
     let (app2, actor2, mut done) = (app.clone(), actor.clone(), row.clone());
+    let request = request.clone();
     tokio::spawn(async move {
-        let outcome = super::query(&app2, &actor2, &done.sql_text).await;
+        let outcome = super::run(&app2, &actor2, &request).await;
         done.finished_at = Some(app2.clock().now());
         match outcome {
             Ok(v) => {

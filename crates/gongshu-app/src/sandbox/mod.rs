@@ -195,6 +195,28 @@ pub async fn query_in(
     answer(app, ev, facts, result).await
 }
 
+/// A query as submitted: its SQL, DP parameters when in DP mode, its zone.
+#[derive(Debug, Clone)]
+pub struct QueryRequest {
+    /// The SQL text.
+    pub sql: String,
+    /// DP mode's parameters; `None`: threshold mode.
+    pub dp: Option<DpParams>,
+    /// Where it runs.
+    pub zone: Zone,
+}
+
+/// Runs `request` for the caller: in DP mode or threshold mode.
+///
+/// # Errors
+/// As [`query`] and [`query_dp`].
+pub async fn run(app: &App, actor: &Actor, request: &QueryRequest) -> Result<QueryView, AppError> {
+    match &request.dp {
+        Some(p) => query_dp(app, actor, &request.sql, p, request.zone).await,
+        None => query_in(app, actor, &request.sql, request.zone).await,
+    }
+}
+
 /// Records the query's audit event, then answers (fail closed).
 async fn answer(
     app: &App,

@@ -107,6 +107,39 @@ async fn dp_answers_spend_the_shared_budget_and_stop_when_it_is_gone(t: TestApp)
     .error(409, "sandbox.budget_exhausted");
     assert_eq!(t.audit_of("sandbox.dp_budget_spent").await.len(), 8);
 
+    // Jobs take DP too: bad parameters are refused at once, a fresh query
+    // runs into the spent budget.
+    let jobs = "/api/v1/sandbox/jobs";
+    t.post(
+        jobs,
+        Auth::Cookie(&w.operator),
+        &json!({ "sql": PERSONS, "dp": { "rho": 0.2 } }),
+    )
+    .await
+    .error(422, "validation_failed");
+    let r = t
+        .post(
+            jobs,
+            Auth::Cookie(&w.operator),
+            &json!({ "sql": PERSONS, "dp": { "rho": 0.01, "max_rows": 11 } }),
+        )
+        .await;
+    let id = r.expect(202).json()["id"].as_str().unwrap().to_owned();
+    let mut job = Value::Null;
+    for _ in 0..200 {
+        job = t
+            .get(&format!("{jobs}/{id}"), Auth::Cookie(&w.operator))
+            .await
+            .expect(200)
+            .json();
+        if job["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(job["status"], "failed", "{job}");
+    assert_eq!(job["result"]["code"], "sandbox.budget_exhausted", "{job}");
+
     // Without a grant there is no budget to see.
     assert_eq!(budget(&t, &w.bank).await, json!([]));
     t.assert_audit_log_verifies().await;
