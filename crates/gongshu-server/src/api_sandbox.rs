@@ -5,7 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use std::collections::BTreeMap;
 
@@ -51,6 +51,12 @@ pub const ROUTES: &[RouteDoc] = &[
         description: "The caller organisation's training views: table name, source table, fraction, rows and persons kept.",
     },
     RouteDoc {
+        method: "put",
+        path: "/api/v1/sandbox/budgets/{dataset_id}",
+        summary: "设定数据集的季度隐私预算（数据局）",
+        description: "Body `{\"total_rho\": 0.5, \"reason\": \"…\"}`. The data bureau sets a dataset's DP budget per quarter (0 < ρ ≤ 10; default 1), effective at once for the current quarter (queries already charged stay charged). 422 without a reason or out of range, 404 for a dataset not in the catalog, 403 for anyone else (audited); audited `sandbox.dp_budget_set` with the previous and new totals.",
+    },
+    RouteDoc {
         method: "get",
         path: "/api/v1/sandbox/budgets",
         summary: "差分隐私预算（本季度）",
@@ -83,6 +89,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sandbox/explain", post(explain))
         .route("/api/v1/sandbox/query", post(query))
         .route("/api/v1/sandbox/budgets", get(budgets))
+        .route("/api/v1/sandbox/budgets/{dataset_id}", put(set_budget))
         .route(
             "/api/v1/sandbox/training-views",
             post(create_view).get(list_views),
@@ -143,15 +150,11 @@ pub struct DpInput {
 ///
 /// # Errors
 /// Validation of `dp.rho` for a value that is not a positive number.
-pub(crate) fn rho_micro(rho: f64) -> Result<u64, gongshu_app::AppError> {
+pub(crate) fn rho_micro(rho: f64, field: &str) -> Result<u64, gongshu_app::AppError> {
     let micro = rho * 1e6;
     if !micro.is_finite() || !(0.5..=1e12).contains(&micro) {
         return Err(gongshu_app::AppError::Validation(vec![
-            gongshu_app::FieldError::new(
-                "dp.rho",
-                "sandbox.R4.7",
-                "ρ 必须是大于 0 的数（每次查询不超过 0.125）",
-            ),
+            gongshu_app::FieldError::new(field, "sandbox.R4.7", "ρ 必须是大于 0 的数"),
         ]));
     }
     #[allow(
@@ -175,7 +178,7 @@ impl QueryInput {
 impl DpInput {
     fn params(self) -> Result<DpParams, ApiError> {
         Ok(DpParams {
-            rho_micro: rho_micro(self.rho)?,
+            rho_micro: rho_micro(self.rho, "dp.rho")?,
             bounds: self.bounds,
             max_groups: self
                 .max_groups
@@ -220,6 +223,28 @@ async fn list_views(
     auth: Authenticated,
 ) -> Result<Response, ApiError> {
     Ok(Json(sandbox::list_training_views(&state.app, &auth.actor).await?).into_response())
+}
+
+/// A budget setting.
+#[derive(Debug, Deserialize)]
+struct BudgetInput {
+    total_rho: f64,
+    reason: String,
+}
+
+async fn set_budget(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(dataset_id): Path<String>,
+    Body(b): Body<BudgetInput>,
+) -> Result<Response, ApiError> {
+    let total = rho_micro(b.total_rho, "total_rho")?;
+    sandbox::set_budget(&state.app, &auth.actor, &dataset_id, total, &b.reason).await?;
+    Ok(Json(serde_json::json!({
+        "dataset_id": dataset_id,
+        "total_rho": gongshu_sandbox::micro_text(total),
+    }))
+    .into_response())
 }
 
 async fn budgets(State(state): State<AppState>, auth: Authenticated) -> Result<Response, ApiError> {

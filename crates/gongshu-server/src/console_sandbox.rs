@@ -187,7 +187,7 @@ fn dp_params(f: &SqlForm) -> Result<DpParams, AppError> {
         .trim()
         .parse()
         .map_err(|_| field_error("dp.rho", "ρ 须为数字，例如 0.05"))?;
-    let micro = crate::api_sandbox::rho_micro(rho)?;
+    let micro = crate::api_sandbox::rho_micro(rho, "dp.rho")?;
     let int = |field: &str, v: &str| {
         v.trim()
             .parse::<u32>()

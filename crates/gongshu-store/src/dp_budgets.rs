@@ -89,3 +89,42 @@ impl StoreTx {
         Ok(())
     }
 }
+
+impl StoreTx {
+    /// Sets the dataset's budget per period (millionths of ρ)
+    pub async fn set_dp_budget_total(
+        &mut self,
+        dataset_id: &str,
+        total_micro: i64,
+        reason: &str,
+        set_by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_conn!(self, |conn| {
+            sqlx::query(
+                "INSERT INTO dp_budget_settings (dataset_id, total_micro, reason, set_by, set_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dataset_id) DO UPDATE SET \
+                 total_micro = $2, reason = $3, set_by = $4, set_at = $5",
+            )
+            .bind(dataset_id)
+            .bind(total_micro)
+            .bind(reason)
+            .bind(set_by)
+            .bind(micros(at))
+            .execute(conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The dataset's budget per period when the data authority set one
+    pub async fn dp_budget_total(&mut self, dataset_id: &str) -> Result<Option<i64>, StoreError> {
+        let total = on_conn!(self, |conn| {
+            sqlx::query_scalar("SELECT total_micro FROM dp_budget_settings WHERE dataset_id = $1")
+                .bind(dataset_id)
+                .fetch_optional(conn)
+                .await?
+        });
+        Ok(total)
+    }
+}

@@ -5,7 +5,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike as _, Utc};
 use gongshu_ledger::RetentionClass;
+use gongshu_policy::Action;
 use gongshu_sandbox::{DEFAULT_BUDGET_RHO_MICRO, DpLedger, QueryResult, SandboxError, micro_text};
+use gongshu_store::StoreTx;
 use serde::Serialize;
 
 use crate::error::AppError;
@@ -54,10 +56,13 @@ impl DpLedger for StoreLedger<'_> {
             .map(|d| sources.get(d).unwrap_or(d))
             .collect();
         let micro = i64::try_from(rho_micro).map_err(|e| SandboxError::Internal(e.to_string()))?;
-        let total = i64::try_from(DEFAULT_BUDGET_RHO_MICRO).unwrap_or(i64::MAX);
         let mut change = self.app.begin().await.map_err(|e| internal(&e))?;
         for d in &datasets {
-            match change.tx().spend_dp_budget(d, &period, micro, total).await {
+            let spent = match total_of(change.tx(), d).await {
+                Ok(total) => change.tx().spend_dp_budget(d, &period, micro, total).await,
+                Err(e) => Err(e),
+            };
+            match spent {
                 Ok(true) => {}
                 Ok(false) => {
                     change.abandon().await;
@@ -112,6 +117,15 @@ impl DpLedger for StoreLedger<'_> {
     }
 }
 
+/// The dataset's budget per period: the data authority's setting, else
+/// the default.
+async fn total_of(tx: &mut StoreTx, dataset: &str) -> Result<i64, gongshu_store::StoreError> {
+    Ok(tx
+        .dp_budget_total(dataset)
+        .await?
+        .unwrap_or_else(|| i64::try_from(DEFAULT_BUDGET_RHO_MICRO).unwrap_or(i64::MAX)))
+}
+
 /// Training view id → source dataset, for the organisation's views.
 async fn view_sources(
     app: &App,
@@ -155,11 +169,11 @@ pub async fn budgets(app: &App, actor: &Actor) -> Result<Vec<BudgetView>, AppErr
     let tables = super::my_tables(app, actor).await?;
     let sources = view_sources(app, &actor.org_id).await?;
     let period = period(app.clock().now());
-    let total = DEFAULT_BUDGET_RHO_MICRO;
     let mut tx = app.store().begin_read().await?;
     let mut out = Vec::with_capacity(tables.len());
     for t in tables {
         let dataset = sources.get(&t.resource_id).unwrap_or(&t.resource_id);
+        let total = u64::try_from(total_of(&mut tx, dataset).await?).unwrap_or(0);
         let spent = u64::try_from(tx.dp_budget_spent(dataset, &period).await?).unwrap_or(0);
         let left = total.saturating_sub(spent);
         out.push(BudgetView {
@@ -175,6 +189,73 @@ pub async fn budgets(app: &App, actor: &Actor) -> Result<Vec<BudgetView>, AppErr
     }
     tx.commit().await?;
     Ok(out)
+}
+
+/// Largest budget per dataset and quarter the data authority may set (ρ).
+const MAX_TOTAL_MICRO: u64 = 10_000_000;
+
+/// Sets a dataset's budget per quarter (the data bureau, with a reason);
+/// takes effect for the current quarter at once.
+///
+/// # Errors
+/// 422 for a total out of (0, 10] or without a reason, 404 for a dataset
+/// not in the catalog, 403 for anyone but the data bureau (audited).
+pub async fn set_budget(
+    app: &App,
+    actor: &Actor,
+    dataset_id: &str,
+    total_micro: u64,
+    reason: &str,
+) -> Result<(), AppError> {
+    let reason = reason.trim();
+    let mut bad = Vec::new();
+    if total_micro == 0 || total_micro > MAX_TOTAL_MICRO {
+        bad.push(crate::error::FieldError::new(
+            "total_rho",
+            "sandbox.R4.7",
+            format!("预算须大于 0 且不超过 {}", micro_text(MAX_TOTAL_MICRO)),
+        ));
+    }
+    if reason.is_empty() || reason.chars().count() > 500 {
+        bad.push(crate::error::FieldError::new(
+            "reason",
+            "sandbox.R4.7",
+            "请填写调整理由（1 至 500 字）",
+        ));
+    }
+    if !bad.is_empty() {
+        return Err(AppError::Validation(bad));
+    }
+    crate::catalog::load(app, dataset_id).await?;
+    let decided = app
+        .authorize(
+            actor,
+            Action::SupervisionManage,
+            &crate::evaluations::workflow_of(
+                "dp_budget",
+                dataset_id,
+                &actor.org_id,
+                &actor.user_id,
+            )?,
+        )
+        .await?;
+    let total = i64::try_from(total_micro).map_err(|e| AppError::Internal(e.to_string()))?;
+    let now = app.clock().now();
+    crate::agreements::commit_with(app, async |tx: &mut StoreTx| {
+        let before = total_of(tx, dataset_id).await?;
+        tx.set_dp_budget_total(dataset_id, total, reason, &actor.user_id, now)
+            .await?;
+        Ok(AuditEvent::new("sandbox.dp_budget_set")
+            .actor(&actor.user_id, &actor.org_id, actor.role_codes())
+            .decided_by(decided)
+            .details(serde_json::json!({
+                "dataset": dataset_id,
+                "before": micro_text(u64::try_from(before).unwrap_or(0)),
+                "total": micro_text(total_micro),
+                "reason": reason,
+            })))
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use gongshu_sandbox::{Explained, Facts, QueryResult, SandboxError, SessionSpec};
 use serde::Serialize;
 
 pub use access::AccessEnds;
-pub use dp::{BudgetView, budgets, period as dp_period};
+pub use dp::{BudgetView, budgets, period as dp_period, set_budget};
 pub use gongshu_sandbox::DpParams;
 pub use jobs::{JobView, get_job, interrupt_running, list_jobs, submit_job};
 pub use slots::{PER_ORG as QUERIES_PER_ORG, QuerySlots};

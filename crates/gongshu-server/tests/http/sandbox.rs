@@ -19,11 +19,11 @@ pub(crate) struct World {
     provider: Session,
     pub(crate) operator: Session,
     pub(crate) bank: Session,
-    resource: String,
+    pub(crate) resource: String,
     /// A reviewer of the operator's own organisation.
     operator_reviewer: Session,
     agency_reviewer: Session,
-    bureau_reviewer: Session,
+    pub(crate) bureau_reviewer: Session,
 }
 
 pub(crate) async fn world(t: &TestApp) -> World {

@@ -8,7 +8,10 @@ use serde_json::{Value, json};
 use crate::sandbox::world;
 use crate::support::{Auth, Session, TestApp};
 
-crate::on_both_backends!(dp_answers_spend_the_shared_budget_and_stop_when_it_is_gone,);
+crate::on_both_backends!(
+    dp_answers_spend_the_shared_budget_and_stop_when_it_is_gone,
+    the_data_bureau_sets_a_datasets_budget,
+);
 
 const PERSONS: &str = "SELECT township, COUNT(DISTINCT account_no) AS accounts \
                        FROM water_use GROUP BY township ORDER BY township";
@@ -143,4 +146,63 @@ async fn dp_answers_spend_the_shared_budget_and_stop_when_it_is_gone(t: TestApp)
     // Without a grant there is no budget to see.
     assert_eq!(budget(&t, &w.bank).await, json!([]));
     t.assert_audit_log_verifies().await;
+}
+
+async fn the_data_bureau_sets_a_datasets_budget(t: TestApp) {
+    let w = world(&t).await;
+    let admin = t.login(&t.admin).await;
+    let officer = t
+        .user_session(
+            &admin,
+            &w.bureau_reviewer.org_id,
+            "bureau.officer",
+            &["case_officer"],
+        )
+        .await;
+    let path = format!("/api/v1/sandbox/budgets/{}", w.resource);
+    let body = json!({ "total_rho": 0.2, "reason": "敏感数据，收紧本季度预算" });
+    // The grantee may not set its own budget (audited denial).
+    t.put(&path, Auth::Cookie(&w.operator), &body)
+        .await
+        .expect(403);
+    assert_eq!(t.audit_of("authz.denied").await.len(), 1);
+    for (bad, field) in [
+        (json!({ "total_rho": 0, "reason": "x" }), "total_rho"),
+        (json!({ "total_rho": 11, "reason": "x" }), "total_rho"),
+        (json!({ "total_rho": 0.5, "reason": " " }), "reason"),
+    ] {
+        let e = t
+            .put(&path, Auth::Cookie(&officer), &bad)
+            .await
+            .error(422, "validation_failed");
+        assert_eq!(e["fields"][0]["field"], field, "{e}");
+    }
+    t.put(
+        "/api/v1/sandbox/budgets/00000000-0000-0000-0000-000000000000",
+        Auth::Cookie(&officer),
+        &body,
+    )
+    .await
+    .expect(404);
+    let r = t.put(&path, Auth::Cookie(&officer), &body).await;
+    assert_eq!(r.expect(200).json()["total_rho"], "0.2");
+    let set = t.audit_of("sandbox.dp_budget_set").await;
+    assert_eq!(set.len(), 1);
+    assert_eq!(set[0].payload["details"]["before"], "1");
+    assert_eq!(set[0].payload["details"]["total"], "0.2");
+    assert_eq!(budget(&t, &w.operator).await[0]["total_rho"], "0.2");
+
+    // One query of 0.125 fits, a second does not.
+    dp_query(&t, &w.operator, PERSONS, json!({ "rho": 0.125 }))
+        .await
+        .expect(200);
+    dp_query(
+        &t,
+        &w.operator,
+        PERSONS,
+        json!({ "rho": 0.125, "max_rows": 2 }),
+    )
+    .await
+    .error(409, "sandbox.budget_exhausted");
+    assert_eq!(budget(&t, &w.operator).await[0]["remaining_rho"], "0.075");
 }

@@ -522,6 +522,13 @@ impl TestApp {
             .await
     }
 
+    /// `PUT` with a JSON body.
+    pub async fn put(&self, uri: &str, auth: Auth<'_>, body: &Value) -> Resp {
+        let bytes = serde_json::to_vec(body).expect("JSON");
+        self.send(Method::PUT, uri, auth, Some(("application/json", bytes)))
+            .await
+    }
+
     /// `POST` with a raw body claimed to be JSON.
     pub async fn post_raw(&self, uri: &str, auth: Auth<'_>, body: &str) -> Resp {
         self.send(

@@ -33,3 +33,13 @@ CREATE TABLE training_views (
     created_at     TEXT NOT NULL,
     UNIQUE (org_id, table_name)
 ) STRICT;
+
+-- The data authority's budget per dataset and quarter, where it differs
+-- from the default (ρ = 1); every change is audited with its reason.
+CREATE TABLE dp_budget_settings (
+    dataset_id  TEXT NOT NULL PRIMARY KEY,
+    total_micro INTEGER NOT NULL CHECK (total_micro > 0),
+    reason      TEXT NOT NULL,
+    set_by      TEXT NOT NULL REFERENCES users (id),
+    set_at      TEXT NOT NULL
+) STRICT;
