@@ -50,6 +50,26 @@ fn field<'a>(out: &'a str, label: &str) -> &'a str {
 }
 
 /// Fills the login form and submits it.
+/// Saves a screenshot of the page as `name.png` into the directory
+/// `GONGSHU_SCREENSHOTS` names (`scripts/screenshots` sets it to
+/// `docs/screenshots/`); nothing otherwise.
+async fn shot(client: &fantoccini::Client, name: &str) {
+    let Some(dir) = std::env::var_os("GONGSHU_SCREENSHOTS") else {
+        return;
+    };
+    let _ = client.set_window_size(1280, 1000).await;
+    // Show a query's outcome rather than the top of a long form.
+    let _ = client
+        .execute(
+            "const o = document.getElementById('outcome'); if (o) o.scrollIntoView();",
+            vec![],
+        )
+        .await;
+    let png = client.screenshot().await.unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+}
+
 async fn submit_login(client: &fantoccini::Client, username: &str, password: &str, code: &str) {
     client
         .find(Locator::Id("username"))
@@ -181,6 +201,7 @@ async fn a_person_logs_in_to_the_console() {
         .await
         .unwrap();
     assert_eq!(lang.as_str(), Some("zh-CN"));
+    shot(&client, "01-login").await;
 
     // A wrong code is refused with a Chinese message.
     submit_login(&client, "admin", &password, "000000").await;
@@ -223,6 +244,7 @@ async fn a_person_logs_in_to_the_console() {
         .await
         .unwrap();
     assert!(body.contains("平台管理员"), "{body}");
+    shot(&client, "02-home-admin").await;
 
     // Logging out ends the session.
     client
@@ -357,6 +379,7 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         .await
         .unwrap();
     assert!(verdict.starts_with("✓"), "{verdict}");
+    shot(&client, "03-audit-receipt-verified").await;
     // The same verifier refuses a receipt whose index was changed.
     let url = first.attr("data-receipt").await.unwrap().unwrap();
     let results = client
@@ -414,6 +437,7 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         .await
         .unwrap();
     assert_eq!(rows, "18000");
+    shot(&client, "04-dataset-quality").await;
 
     // The bureau holds no grant: its sandbox page has no tables.
     client
@@ -487,6 +511,7 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         .await
         .unwrap();
     assert!(result.contains("涞源镇"), "{result}");
+    shot(&client, "05-sandbox-result").await;
     let sql = client.find(Locator::Id("sql")).await.unwrap();
     sql.clear().await.unwrap();
     sql.send_keys("SELECT credit_code, amount_fen FROM power_bill")
@@ -511,6 +536,7 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         refused.contains("sandbox.R3.2") && refused.contains("power_bill.credit_code"),
         "{refused}"
     );
+    shot(&client, "06-sandbox-refused").await;
 
     // DP mode: a malformed bound is named next to the kept form values.
     const DP_SQL: &str = "SELECT township, COUNT(*) AS n FROM power_bill GROUP BY township";
@@ -533,14 +559,17 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         .click()
         .await
         .unwrap();
-    let refused = client
-        .wait()
-        .for_element(Locator::Id("violations"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // The page before also lists violations: wait for the new ones.
+    let mut refused = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = client.find(Locator::Id("violations")).await {
+            refused = el.text().await.unwrap_or_default();
+            if refused.contains("dp.bounds") {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(refused.contains("dp.bounds"), "{refused}");
     let kept = client
         .find(Locator::Id("sql"))
@@ -578,5 +607,6 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         .await
         .unwrap();
     assert!(tables.contains("0.9 / 1"), "{tables}");
+    shot(&client, "07-sandbox-dp").await;
     client.close().await.unwrap();
 }
