@@ -19,6 +19,7 @@ pub mod error;
 pub mod evaluations;
 pub mod inbox;
 pub mod orgs;
+pub mod portal;
 pub mod reviews;
 pub mod sandbox;
 pub mod selection;

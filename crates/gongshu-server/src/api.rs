@@ -154,6 +154,12 @@ pub const ROUTES: &[RouteDoc] = &[
     ),
     r(
         "get",
+        "/api/v1/public/portal",
+        "公开信息（无需登录）",
+        "The disclosure portal's content (S-7.2-1): authorization agreements signed, filed, expired or terminated (operator, term, scope, datasets, products and services); every data grant (grantee, resource, purpose, validity, state); usage counts from the audit log; the audit log's size, latest signed checkpoint and verifier key. Names, dates and counts only. The same as the page `/portal`.",
+    ),
+    r(
+        "get",
         "/audit/checkpoint",
         "审计日志检查点",
         "Signed C2SP checkpoint (public).",
@@ -207,6 +213,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::api_releases::routes())
         .route("/api/v1/session", post(login).delete(logout))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/public/portal", get(public_portal))
         .route("/api/v1/organisations", get(list_orgs).post(create_org))
         .route("/api/v1/organisations/{org_id}/users", get(list_users))
         .route("/api/v1/users", post(create_user))
@@ -516,4 +523,8 @@ async fn audit_sample(
         StatusCode::OK,
         &audit_inspect::sample(&state.app, &auth.actor, &filter, q.n.unwrap_or(20), seed).await?,
     ))
+}
+
+async fn public_portal(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(Json(gongshu_app::portal::portal(&state.app).await?).into_response())
 }

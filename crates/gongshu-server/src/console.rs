@@ -30,6 +30,7 @@ static TEMPLATES: std::sync::LazyLock<Result<Environment<'static>, minijinja::Er
         env.add_template("datasets.html", include_str!("../templates/datasets.html"))?;
         env.add_template("dataset.html", include_str!("../templates/dataset.html"))?;
         env.add_template("sandbox.html", include_str!("../templates/sandbox.html"))?;
+        env.add_template("portal.html", include_str!("../templates/portal.html"))?;
         Ok(env)
     });
 
@@ -79,6 +80,7 @@ pub fn routes() -> Router<AppState> {
             "/console/sandbox",
             get(crate::console_sandbox::sandbox_page).post(crate::console_sandbox::sandbox_submit),
         )
+        .route("/portal", get(portal_page))
         .route("/assets/receipt.js", get(receipt_js))
 }
 
@@ -92,6 +94,17 @@ fn cookie_header(state: &AppState, name: &str, value: &str, max_age: i64) -> Hea
         "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `GET /portal`: the public disclosure portal, no login.
+async fn portal_page(State(state): State<AppState>) -> Response {
+    match gongshu_app::portal::portal(&state.app).await {
+        Ok(p) => render(
+            "portal.html",
+            context! { generated => p.generated_at.format("%Y-%m-%d %H:%M UTC").to_string(), p => p },
+        ),
+        Err(e) => error_page("公开信息暂不可用", &e),
+    }
 }
 
 async fn login_page(State(state): State<AppState>) -> Response {

@@ -24,6 +24,7 @@ pub fn build() -> Value {
         let public = path.starts_with("/audit/")
             || path == "/healthz"
             || path == "/metrics"
+            || path.starts_with("/api/v1/public/")
             || (method == "post" && path == "/api/v1/session");
         let mut op = json!({
             "summary": summary,

@@ -169,6 +169,17 @@ impl StoreTx {
         Ok(n)
     }
 
+    /// Records of one action (for the public usage statistics)
+    pub async fn count_audit_action(&mut self, action: &str) -> Result<i64, StoreError> {
+        let n = on_conn!(self, |conn| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_index WHERE action_code = $1")
+                .bind(action)
+                .fetch_one(conn)
+                .await?
+        });
+        Ok(n)
+    }
+
     /// Every indexed ledger index at or after `from`, ascending (to find the
     /// gaps a crash left; only read when the count shows there are some)
     pub async fn audit_indices_from(&mut self, from: i64) -> Result<Vec<i64>, StoreError> {

@@ -82,6 +82,17 @@ impl StoreTx {
         Ok(rows)
     }
 
+    /// Every data grant, oldest first (for public disclosure)
+    pub async fn list_all_data_grants(&mut self) -> Result<Vec<DataGrantRow>, StoreError> {
+        let sql = format!("SELECT {GRANT_COLUMNS} FROM data_grants ORDER BY created_at, id");
+        let rows = on_conn!(self, |conn| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .fetch_all(conn)
+                .await?
+        });
+        Ok(rows)
+    }
+
     /// Revokes every unrevoked data grant at `now` (termination of the one
     /// whole authorization, S-3.3.5: while one agreement exists every grant
     /// derives from it); returns the grantee organisations concerned,

@@ -608,5 +608,21 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         .unwrap();
     assert!(tables.contains("0.9 / 1"), "{tables}");
     shot(&client, "07-sandbox-dp").await;
+
+    // The public portal names the authorized operator and its term.
+    client.goto(&format!("{base}/portal")).await.unwrap();
+    let authorizations = client
+        .wait()
+        .for_element(Locator::Id("authorizations"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        authorizations.contains("涞源县数字经济运营有限公司"),
+        "{authorizations}"
+    );
+    shot(&client, "08-public-portal").await;
     client.close().await.unwrap();
 }

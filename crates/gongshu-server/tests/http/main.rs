@@ -23,6 +23,7 @@ mod evaluations;
 mod grant_revocation;
 mod input;
 mod login;
+mod portal;
 mod public;
 mod reviews;
 mod roles;
