@@ -27,6 +27,7 @@ pub mod inspection;
 pub mod money;
 pub mod org;
 pub mod person;
+pub mod product;
 pub mod review;
 pub mod scenario;
 pub mod selection;
