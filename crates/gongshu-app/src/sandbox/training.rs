@@ -109,8 +109,22 @@ pub async fn create_training_view(
         .await
         .map_err(super::app_error)?;
     let id = new_id();
-    let n = views.iter().filter(|v| v.kind == "training_view").count() + 1;
-    let table_name = format!("tv_{source_table}_{n}");
+    // Numbered per source over every view ever drawn (hidden ones too: a
+    // name is never reused).
+    let prefix = format!("tv_{source_table}_");
+    let existing = {
+        let mut tx = app.store().begin_read().await?;
+        let rows = tx.list_training_views(&actor.org_id).await?;
+        tx.commit().await?;
+        rows
+    };
+    let n = existing
+        .iter()
+        .filter_map(|r| r.table_name.strip_prefix(&prefix)?.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let table_name = format!("{prefix}{n}");
     let columns = serde_json::to_string(
         &extract
             .columns
@@ -119,6 +133,8 @@ pub async fn create_training_view(
             .collect::<Vec<_>>(),
     )
     .map_err(|e| AppError::Internal(e.to_string()))?;
+    // The vault first: a view row never points at missing data. Should the
+    // row fail, the vault holds an unreachable extract under a fresh id.
     let (vid, schema, csv) = (id.clone(), extract.schema.clone(), extract.csv);
     tokio::task::spawn_blocking(move || vault.ingest_csv(&vid, csv.as_slice(), &schema))
         .await

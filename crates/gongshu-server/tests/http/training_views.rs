@@ -92,6 +92,16 @@ async fn a_training_view_is_the_only_table_of_the_development_zone(t: TestApp) {
     .await
     .error(422, "validation_failed");
 
+    // A second view of the same table gets the next number.
+    let second = t
+        .post(
+            "/api/v1/sandbox/training-views",
+            Auth::Cookie(&w.operator),
+            &json!({ "table": "water_use", "fraction": 0.2 }),
+        )
+        .await;
+    assert_eq!(second.expect(201).json()["table"], "tv_water_use_2");
+
     // DP on the view spends the source dataset's budget (same persons).
     t.post(
         "/api/v1/sandbox/query",
