@@ -188,7 +188,7 @@ pub async fn query_in(
 ) -> Result<QueryView, AppError> {
     let sandbox = sandbox_of(app)?.clone();
     let (spec, views) = session(app, actor, zone).await?;
-    let _slot = app.query_slots().take(&actor.org_id)?;
+    let _slot = take_slot(app, actor).await?;
     let ended = app.access_ends().subscribe(&actor.org_id);
     let (facts, result) = sandbox.query(&spec, sql, ended).await;
     let ev = event("sandbox.query", actor, &views, &facts);
@@ -214,6 +214,26 @@ pub async fn run(app: &App, actor: &Actor, request: &QueryRequest) -> Result<Que
     match &request.dp {
         Some(p) => query_dp(app, actor, &request.sql, p, request.zone).await,
         None => query_in(app, actor, &request.sql, request.zone).await,
+    }
+}
+
+/// A query slot of the caller's organisation; a refusal is audited like
+/// every refused query.
+async fn take_slot(
+    app: &App,
+    actor: &Actor,
+) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+    match app.query_slots().take(&actor.org_id) {
+        Ok(permit) => Ok(permit),
+        Err(e) => {
+            let ev = AuditEvent::new("sandbox.query")
+                .class(RetentionClass::DataAccess)
+                .actor(&actor.user_id, &actor.org_id, actor.role_codes())
+                .outcome("refused")
+                .details(serde_json::json!({ "code": e.code() }));
+            app.record(ev).await?;
+            Err(e)
+        }
     }
 }
 
@@ -270,7 +290,7 @@ pub async fn query_dp(
 ) -> Result<QueryView, AppError> {
     let sandbox = sandbox_of(app)?.clone();
     let (spec, views) = session(app, actor, zone).await?;
-    let _slot = app.query_slots().take(&actor.org_id)?;
+    let _slot = take_slot(app, actor).await?;
     let ended = app.access_ends().subscribe(&actor.org_id);
     let ledger = dp::StoreLedger { app, actor };
     let (facts, result) = sandbox.query_dp(&spec, sql, params, &ledger, ended).await;

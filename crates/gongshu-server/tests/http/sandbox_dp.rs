@@ -11,6 +11,7 @@ use crate::support::{Auth, Session, TestApp};
 crate::on_both_backends!(
     dp_answers_spend_the_shared_budget_and_stop_when_it_is_gone,
     the_data_bureau_sets_a_datasets_budget,
+    a_busy_organisation_is_refused_and_audited,
 );
 
 const PERSONS: &str = "SELECT township, COUNT(DISTINCT account_no) AS accounts \
@@ -205,4 +206,28 @@ async fn the_data_bureau_sets_a_datasets_budget(t: TestApp) {
     .await
     .error(409, "sandbox.budget_exhausted");
     assert_eq!(budget(&t, &w.operator).await[0]["remaining_rho"], "0.075");
+}
+
+async fn a_busy_organisation_is_refused_and_audited(t: TestApp) {
+    let w = world(&t).await;
+    let held: Vec<_> = (0..gongshu_app::sandbox::QUERIES_PER_ORG)
+        .map(|_| t.app.query_slots().take(&w.operator.org_id).unwrap())
+        .collect();
+    let sql = json!({ "sql": PERSONS });
+    t.post("/api/v1/sandbox/query", Auth::Cookie(&w.operator), &sql)
+        .await
+        .error(409, "sandbox.busy");
+    let rec = t.audit_of("sandbox.query").await;
+    let last = rec.last().unwrap();
+    assert_eq!(last.payload["outcome"], "refused");
+    assert_eq!(last.payload["details"]["code"], "sandbox.busy");
+    // Another organisation is not affected by the operator's load; once a
+    // query ends, the operator runs again.
+    t.get("/api/v1/sandbox/tables", Auth::Cookie(&w.bank))
+        .await
+        .expect(200);
+    drop(held);
+    t.post("/api/v1/sandbox/query", Auth::Cookie(&w.operator), &sql)
+        .await
+        .expect(200);
 }
