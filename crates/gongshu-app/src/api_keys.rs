@@ -14,7 +14,7 @@ use crate::session::load_actor;
 use crate::{Actor, App, AuditEvent, AuthMethod, new_id};
 
 /// Key prefix, so leaked keys are recognisable by secret scanners.
-const KEY_PREFIX: &str = "gsk_";
+pub const KEY_PREFIX: &str = "gsk_";
 
 /// Input of `issue_api_key`.
 #[derive(Debug, Clone, Deserialize)]

@@ -65,6 +65,25 @@ pub enum AppError {
         /// Chinese message naming the rule, e.g. `…（S-2.1）`.
         message: String,
     },
+    /// A rule of the use case, not a policy, denies the caller this
+    /// (e.g. no live consent of the subject): `code` names the rule.
+    #[error("denied: {code}")]
+    Denied {
+        /// Stable English code, e.g. `product.no_consent`.
+        code: &'static str,
+        /// Chinese message naming the rule.
+        message: String,
+    },
+    /// Over a rate limit or quota: try again after `retry_after_secs`.
+    #[error("rate limited: {code}")]
+    RateLimited {
+        /// `product.rate_limited` or `product.quota_exhausted`.
+        code: &'static str,
+        /// Chinese message.
+        message: String,
+        /// Seconds until a call may succeed again.
+        retry_after_secs: u64,
+    },
     /// It exists already.
     #[error("duplicate {what}")]
     Duplicate {
@@ -92,7 +111,9 @@ impl AppError {
             Self::Locked => "account_locked",
             Self::NotFound { .. } => "not_found",
             Self::Conflict => "conflict",
-            Self::Refused { code, .. } => code,
+            Self::Refused { code, .. }
+            | Self::RateLimited { code, .. }
+            | Self::Denied { code, .. } => code,
             Self::Duplicate { .. } => "duplicate",
             Self::Unavailable => "database_unavailable",
             Self::AuditUnavailable => "audit_log_unavailable",
@@ -121,7 +142,9 @@ impl AppError {
             Self::Locked => "连续登录失败次数过多，账户已临时锁定，请稍后再试".into(),
             Self::NotFound { .. } => "未找到相应记录".into(),
             Self::Conflict => "记录已被他人修改，请刷新后重试".into(),
-            Self::Refused { message, .. } => message.clone(),
+            Self::Refused { message, .. }
+            | Self::RateLimited { message, .. }
+            | Self::Denied { message, .. } => message.clone(),
             Self::Duplicate { .. } => "记录已存在".into(),
             Self::Unavailable => "数据库暂不可用，请稍后再试（本次操作未生效）".into(),
             Self::AuditUnavailable => "审计日志无法写入，操作已被拒绝（本次操作未生效）".into(),

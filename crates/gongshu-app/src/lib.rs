@@ -20,6 +20,7 @@ pub mod evaluations;
 pub mod inbox;
 pub mod orgs;
 pub mod portal;
+pub mod products;
 pub mod reviews;
 pub mod sandbox;
 pub mod selection;
@@ -79,6 +80,7 @@ pub struct App {
     access_ends: sandbox::AccessEnds,
     query_slots: sandbox::QuerySlots,
     load_locks: datasets::LoadLocks,
+    call_windows: products::CallWindows,
 }
 
 impl App {
@@ -102,6 +104,7 @@ impl App {
             access_ends: sandbox::AccessEnds::default(),
             query_slots: sandbox::QuerySlots::default(),
             load_locks: datasets::LoadLocks::default(),
+            call_windows: products::CallWindows::default(),
         };
         let fixed = audit::reconcile(&app.store, &app.ledger).await?;
         if fixed > 0 {
@@ -115,6 +118,10 @@ impl App {
             tracing::warn!(interrupted, "sandbox jobs cut off by a restart");
         }
         Ok(app)
+    }
+
+    pub(crate) fn call_windows(&self) -> &products::CallWindows {
+        &self.call_windows
     }
 
     pub(crate) fn load_locks(&self) -> &datasets::LoadLocks {

@@ -19,6 +19,7 @@ mod keys;
 mod release;
 mod run;
 mod spec;
+mod subject;
 mod tables;
 mod training;
 
@@ -30,6 +31,7 @@ pub use dp::{
 pub use error::SandboxError;
 pub use history::History;
 pub use release::{ColumnKind, DisclosureReport, OutColumn, OutRow, QueryResult};
-pub use run::{Explained, Facts, MAX_SQL_BYTES, Sandbox, sql_sha256};
+pub use run::{Explained, Facts, MAX_SQL_BYTES, MAX_SUBJECT_ROWS, Sandbox, sql_sha256};
 pub use spec::{ColumnSpec, Limits, SessionSpec, TableSpec};
+pub use subject::SubjectScope;
 pub use training::{Extract, PERSON_REF, TrainingOptions, training_extract};

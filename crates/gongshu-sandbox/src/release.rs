@@ -110,6 +110,42 @@ pub(crate) fn float(x: f64) -> Value {
     serde_json::Number::from_f64((x * scale).round() / scale).map_or(Value::Null, Value::Number)
 }
 
+/// Releases a subject-scoped answer as computed: every cell is about the
+/// one consenting subject (see `subject`).
+pub(crate) fn release_subject(
+    schema: &Schema,
+    batches: &[RecordBatch],
+    lineage: &[Lin],
+) -> Result<QueryResult, SandboxError> {
+    let visible = schema.fields().len();
+    let mut rows = Vec::new();
+    for batch in batches {
+        for r in 0..batch.num_rows() {
+            let values = (0..visible)
+                .map(|c| cell(batch.column(c).as_ref(), r))
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.push(OutRow {
+                values,
+                suppressed: None,
+            });
+        }
+    }
+    Ok(QueryResult {
+        columns: out_columns(schema, lineage, visible),
+        report: DisclosureReport {
+            protected: true,
+            threshold: 1,
+            rounding_base: 1,
+            rows_released: rows.len(),
+            rows_suppressed: 0,
+            rows_secondary: 0,
+            rules: ["R2", "R3", "P1.subject"].map(str::to_owned).to_vec(),
+            dp: None,
+        },
+        rows,
+    })
+}
+
 /// Releases the rows of `batches`; the last `hidden` columns are the
 /// guard's (persons, then magnitudes); none for a public-only query.
 pub(crate) fn release(

@@ -21,6 +21,7 @@ use crate::check::{self, Checked, Violation};
 use crate::dp::{self, DpLedger, DpParams};
 use crate::release::{self, QueryResult};
 use crate::spec::{SessionSpec, TableSpec};
+use crate::subject::SubjectScope;
 use crate::{SandboxError, guard, tables};
 
 /// Longest SQL text accepted.
@@ -105,6 +106,7 @@ impl Sandbox {
     async fn plan(
         &self,
         spec: &SessionSpec,
+        scope: Option<&SubjectScope>,
         sql: &str,
         facts: &mut Facts,
     ) -> Result<Planned, SandboxError> {
@@ -112,7 +114,7 @@ impl Sandbox {
         if sql.len() > MAX_SQL_BYTES {
             return Err(SandboxError::Sql(format!("SQL 超过 {MAX_SQL_BYTES} 字节")));
         }
-        let ctx = tables::context(&self.vault, spec)?;
+        let ctx = tables::context(&self.vault, spec, scope)?;
         let state = ctx.state();
         let statement = state
             .sql_to_statement(sql, &Dialect::Generic)
@@ -163,12 +165,15 @@ impl Sandbox {
         sql: &str,
     ) -> (Facts, Result<Explained, SandboxError>) {
         let mut facts = Facts::default();
-        let result = self.plan(spec, sql, &mut facts).await.map(|p| Explained {
-            accepted: p.checked.violations.is_empty(),
-            violations: p.checked.violations,
-            plan: p.plan.display_indent().to_string(),
-            facts: facts.clone(),
-        });
+        let result = self
+            .plan(spec, None, sql, &mut facts)
+            .await
+            .map(|p| Explained {
+                accepted: p.checked.violations.is_empty(),
+                violations: p.checked.violations,
+                plan: p.plan.display_indent().to_string(),
+                facts: facts.clone(),
+            });
         (facts, result)
     }
 
@@ -183,7 +188,7 @@ impl Sandbox {
     ) -> (Facts, Result<QueryResult, SandboxError>) {
         let mut facts = Facts::default();
         let run = async {
-            let p = self.plan(spec, sql, &mut facts).await?;
+            let p = self.plan(spec, None, sql, &mut facts).await?;
             if !p.checked.violations.is_empty() {
                 return Err(SandboxError::Refused(p.checked.violations));
             }
@@ -239,7 +244,7 @@ impl Sandbox {
         let mut facts = Facts::default();
         let run = async {
             params.validate()?;
-            let p = self.plan(spec, sql, &mut facts).await?;
+            let p = self.plan(spec, None, sql, &mut facts).await?;
             if !p.checked.violations.is_empty() {
                 return Err(SandboxError::Refused(p.checked.violations));
             }
@@ -302,6 +307,45 @@ impl Sandbox {
                 &spec.controls,
             )?;
             ledger.remember(&key, &result).await
+        };
+        let result = run.await;
+        if let Ok(r) = &result {
+            facts.rules.clone_from(&r.report.rules);
+            facts.result_sha256 = serde_json::to_vec(r).ok().map(|b| hex_sha256(&b));
+        }
+        (facts, result)
+    }
+}
+
+/// Rows a product about one subject answers at most.
+pub const MAX_SUBJECT_ROWS: usize = 1;
+
+impl Sandbox {
+    /// Runs an approved product template for one consenting subject: every
+    /// table holds only the subject's rows (see `subject`), the plan checks
+    /// (R2, R3) hold as for any query, so protected data still leaves only
+    /// in aggregate; the answer is one row about that subject alone, so the
+    /// person threshold does not apply (the subject consented to it).
+    pub async fn query_subject(
+        &self,
+        spec: &SessionSpec,
+        sql: &str,
+        scope: &SubjectScope,
+        mut ended: watch::Receiver<bool>,
+    ) -> (Facts, Result<QueryResult, SandboxError>) {
+        let mut facts = Facts::default();
+        let run = async {
+            let p = self.plan(spec, Some(scope), sql, &mut facts).await?;
+            if !p.checked.violations.is_empty() {
+                return Err(SandboxError::Refused(p.checked.violations));
+            }
+            let (schema, batches) = tokio::select! {
+                r = tokio::time::timeout(spec.limits.timeout, execute(&p.ctx, p.plan, MAX_SUBJECT_ROWS, true)) => {
+                    r.map_err(|_| SandboxError::Limit { limit: "timeout" })??
+                }
+                () = access_ended(&mut ended) => return Err(SandboxError::AccessEnded),
+            };
+            release::release_subject(&schema, &batches, &p.checked.output)
         };
         let result = run.await;
         if let Ok(r) = &result {

@@ -13,16 +13,22 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use gongshu_vault::Vault;
 
-use crate::SandboxError;
 use crate::keys::{FACTORY_ID, SessionKeys};
 use crate::spec::{SessionSpec, TableSpec};
+use crate::subject::{Scoped, SubjectScope};
+use crate::{SandboxError, Violation};
 
 fn df(e: datafusion::error::DataFusionError) -> SandboxError {
     SandboxError::Internal(e.to_string())
 }
 
-/// A fresh context holding exactly the spec's tables.
-pub(crate) fn context(vault: &Vault, spec: &SessionSpec) -> Result<SessionContext, SandboxError> {
+/// A fresh context holding exactly the spec's tables, each restricted to
+/// the subject's rows when `scope` is given.
+pub(crate) fn context(
+    vault: &Vault,
+    spec: &SessionSpec,
+    scope: Option<&SubjectScope>,
+) -> Result<SessionContext, SandboxError> {
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_limit(spec.limits.memory_bytes, 1.0)
         .build_arc()
@@ -30,7 +36,7 @@ pub(crate) fn context(vault: &Vault, spec: &SessionSpec) -> Result<SessionContex
     let mut keys = SessionKeys::default();
     let mut tables = Vec::new();
     for table in &spec.tables {
-        tables.push((table, files(vault, table, &mut keys)?));
+        tables.push((table, files(vault, table, scope, &mut keys)?));
     }
     runtime.register_parquet_encryption_factory(FACTORY_ID, Arc::new(keys));
     let config = SessionConfig::new()
@@ -38,15 +44,21 @@ pub(crate) fn context(vault: &Vault, spec: &SessionSpec) -> Result<SessionContex
         .with_information_schema(false);
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     for (table, (schema, paths)) in tables {
-        register(&ctx, table, schema, paths)?;
+        register(&ctx, table, schema, paths, scope)?;
     }
     Ok(ctx)
 }
 
 type Files = (Arc<Schema>, Vec<std::path::PathBuf>);
 
-/// The version files of a table, their keys and the session schema.
-fn files(vault: &Vault, table: &TableSpec, keys: &mut SessionKeys) -> Result<Files, SandboxError> {
+/// The version files of a table, their keys and the schema to read: the
+/// session's columns, then the subject column when scoped and not granted.
+fn files(
+    vault: &Vault,
+    table: &TableSpec,
+    scope: Option<&SubjectScope>,
+    keys: &mut SessionKeys,
+) -> Result<Files, SandboxError> {
     let mut paths = Vec::new();
     let mut schema = None;
     for &v in &table.versions {
@@ -61,12 +73,27 @@ fn files(vault: &Vault, table: &TableSpec, keys: &mut SessionKeys) -> Result<Fil
     let wanted = |name: &str| {
         table.columns.iter().any(|c| c.name == name) || table.entity.as_deref() == Some(name)
     };
-    let fields: Vec<Field> = full
+    let mut fields: Vec<Field> = full
         .fields()
         .iter()
         .filter(|f| wanted(f.name()))
         .map(|f| f.as_ref().clone())
         .collect();
+    if let Some(scope) = scope
+        && !fields.iter().any(|f| f.name() == &scope.column)
+    {
+        let Ok(subject) = full.field_with_name(&scope.column) else {
+            return Err(SandboxError::Refused(vec![Violation {
+                rule: "P1.subject",
+                column: Some(format!("{}.{}", table.name, scope.column)),
+                message: format!(
+                    "表 {} 没有主体列 {}，无法把查询限定到该主体",
+                    table.name, scope.column
+                ),
+            }]));
+        };
+        fields.push(subject.clone());
+    }
     Ok((Arc::new(Schema::new(fields)), paths))
 }
 
@@ -75,6 +102,7 @@ fn register(
     table: &TableSpec,
     schema: Arc<Schema>,
     paths: Vec<std::path::PathBuf>,
+    scope: Option<&SubjectScope>,
 ) -> Result<(), SandboxError> {
     let urls = paths
         .iter()
@@ -88,9 +116,36 @@ fn register(
     let listing = ListingOptions::new(Arc::new(format)).with_file_extension(".parquet");
     let config = ListingTableConfig::new_with_multi_paths(urls)
         .with_listing_options(listing)
-        .with_schema(schema);
-    let provider = ListingTable::try_new(config).map_err(df)?;
-    ctx.register_table(table.name.as_str(), Arc::new(provider))
+        .with_schema(Arc::clone(&schema));
+    let provider = Arc::new(ListingTable::try_new(config).map_err(df)?);
+    let Some(scope) = scope else {
+        ctx.register_table(table.name.as_str(), provider)
+            .map_err(df)?;
+        return Ok(());
+    };
+    let column = schema
+        .index_of(&scope.column)
+        .map_err(|e| SandboxError::Internal(e.to_string()))?;
+    let granted = table.columns.iter().any(|c| c.name == scope.column)
+        || table.entity.as_deref() == Some(scope.column.as_str());
+    let visible = if granted {
+        Arc::clone(&schema)
+    } else {
+        let fields: Vec<Field> = schema
+            .fields()
+            .iter()
+            .take(column)
+            .map(|f| f.as_ref().clone())
+            .collect();
+        Arc::new(Schema::new(fields))
+    };
+    let scoped = Scoped {
+        inner: provider,
+        schema: visible,
+        column,
+        pseudonym: scope.pseudonym.clone(),
+    };
+    ctx.register_table(table.name.as_str(), Arc::new(scoped))
         .map_err(df)?;
     Ok(())
 }

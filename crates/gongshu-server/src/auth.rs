@@ -51,8 +51,17 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(key) = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
-            let actor = gongshu_app::api_keys::authenticate_api_key(&state.app, key).await?;
+        // An API key comes as `X-Api-Key`, or as a bearer token with the
+        // key prefix (session tokens never have it).
+        let bearer_key =
+            bearer(&parts.headers).filter(|t| t.starts_with(gongshu_app::api_keys::KEY_PREFIX));
+        let header_key = parts
+            .headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if let Some(key) = header_key.or(bearer_key) {
+            let actor = gongshu_app::api_keys::authenticate_api_key(&state.app, &key).await?;
             return Ok(Self {
                 actor,
                 session: None,

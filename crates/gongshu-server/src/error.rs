@@ -33,8 +33,8 @@ pub fn status_of(e: &AppError) -> StatusCode {
     match e {
         AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-        AppError::Locked => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Forbidden { .. } | AppError::Denied { .. } => StatusCode::FORBIDDEN,
+        AppError::Locked | AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::NotFound { .. } => StatusCode::NOT_FOUND,
         AppError::Conflict | AppError::Duplicate { .. } | AppError::Refused { .. } => {
             StatusCode::CONFLICT
@@ -59,7 +59,17 @@ impl IntoResponse for ApiError {
             message: self.0.message_zh(),
             fields,
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let AppError::RateLimited {
+            retry_after_secs, ..
+        } = &self.0
+            && let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        response
     }
 }
 

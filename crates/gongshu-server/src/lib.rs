@@ -10,6 +10,7 @@ pub mod api_catalog;
 pub mod api_datasets;
 pub mod api_evaluations;
 pub mod api_inbox;
+pub mod api_products;
 pub mod api_releases;
 pub mod api_reviews;
 pub mod api_sandbox;

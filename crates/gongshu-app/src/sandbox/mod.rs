@@ -20,6 +20,7 @@ pub use dp::{BudgetView, budgets, period as dp_period, set_budget};
 pub use gongshu_sandbox::DpParams;
 pub use jobs::{JobView, get_job, interrupt_running, list_jobs, submit_job};
 pub use slots::{PER_ORG as QUERIES_PER_ORG, QuerySlots};
+pub(crate) use tables::tables as granted_tables;
 pub use tables::{GrantedColumn, SandboxTable, default_table_name};
 pub use training::{TrainingView, create_training_view, list_training_views};
 

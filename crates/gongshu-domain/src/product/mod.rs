@@ -17,7 +17,7 @@ use crate::error::DomainError;
 use crate::money::Money;
 
 pub use lifecycle::{ProductCommand, ProductStatus};
-pub use params::{ParamSpec, ParamType, bind, check_declarations};
+pub use params::{Bound, ParamSpec, ParamType, SubjectIdKind, bind, check_declarations};
 
 /// What kind of product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +98,24 @@ pub struct ProductDefinition {
     pub billing_unit: BillingUnit,
     /// Price per unit.
     pub price: Money,
+    /// For products about one subject: the column, in every dataset the
+    /// product reads, that holds the subject's identifier.
+    #[serde(default)]
+    pub subject_column: Option<String>,
+    /// Calls per subscription and day (Asia/Shanghai) at most.
+    #[serde(default = "default_daily_quota")]
+    pub daily_quota: u32,
+    /// Calls per subscription and minute at most.
+    #[serde(default = "default_rate_per_minute")]
+    pub rate_per_minute: u32,
+}
+
+const fn default_daily_quota() -> u32 {
+    10_000
+}
+
+const fn default_rate_per_minute() -> u32 {
+    600
 }
 
 /// Longest template accepted, in bytes.
@@ -132,21 +150,34 @@ impl ProductDefinition {
         if self.scenarios.is_empty() || self.scenarios.iter().any(|s| s.trim().is_empty()) {
             return field("scenarios", "至少服务一个已批准的应用场景");
         }
-        let has_subject = self.params.iter().any(|p| p.ty == ParamType::Subject);
+        let is_subject = |p: &&ParamSpec| matches!(p.ty, ParamType::Subject { .. });
+        let has_subject = self.params.iter().any(|p| is_subject(&p));
         if self.kind.needs_subject() != has_subject {
             return field(
                 "params",
                 "核验和评分类产品须有且只有这类产品有一个“主体”参数（统一社会信用代码或身份证号码）",
             );
         }
-        if self
-            .params
-            .iter()
-            .filter(|p| p.ty == ParamType::Subject)
-            .count()
-            > 1
-        {
+        if self.params.iter().filter(is_subject).count() > 1 {
             return field("params", "一个产品最多一个“主体”参数");
+        }
+        let column_ok = self.subject_column.as_deref().is_some_and(|c| {
+            !c.is_empty()
+                && c.len() <= 64
+                && c.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        });
+        if self.kind.needs_subject() != column_ok {
+            return field(
+                "subject_column",
+                "核验和评分类产品须指明各数据资源中存放主体标识的列（小写字母、数字或下划线），其他类产品不填",
+            );
+        }
+        if !(1..=1_000_000).contains(&self.daily_quota) {
+            return field("daily_quota", "每日调用上限须为 1 至 1000000 次");
+        }
+        if !(1..=60_000).contains(&self.rate_per_minute) {
+            return field("rate_per_minute", "每分钟调用上限须为 1 至 60000 次");
         }
         if self.price.is_negative() {
             return field("price", "价格不能为负");

@@ -2,8 +2,10 @@
 //! approved SQL template as SQL literals. Binding is the only way a
 //! caller's value reaches SQL, so it rejects anything undeclared, out of
 //! bounds or of the wrong type, naming the parameter (HTTP 422), and quotes
-//! text itself. Subject identifiers (a credit code, a resident ID number)
-//! are replaced by the vault's keyed pseudonym, the form the data holds.
+//! text itself. The subject of a verification or score (a credit code, a
+//! resident ID number, an account number) never enters the SQL text: it is
+//! checked, turned into the vault's keyed pseudonym (the form the data
+//! holds) and scopes the whole session to that subject's rows.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,9 +32,60 @@ pub enum ParamType {
     },
     /// A month `YYYY-MM`.
     Month,
-    /// The subject the call is about (verification products): a unified
-    /// social credit code or resident ID number, bound as its pseudonym.
-    Subject,
+    /// The subject the call is about (verification and score products):
+    /// not a placeholder, it scopes the session to the subject's rows.
+    Subject {
+        /// What identifies the subject.
+        id_kind: SubjectIdKind,
+    },
+}
+
+/// What identifies a product's subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectIdKind {
+    /// A unified social credit code (GB 32100, check character verified).
+    CreditCode,
+    /// A resident ID number (GB 11643, check digit verified).
+    ResidentId,
+    /// A utility account number: 4 to 40 ASCII letters, digits or `-`.
+    Account,
+}
+
+impl SubjectIdKind {
+    /// The canonical form of `raw`, or `None` when it is not one.
+    pub fn canonical(self, raw: &str) -> Option<String> {
+        let t = raw.trim();
+        match self {
+            Self::CreditCode => crate::CreditCode::parse(t)
+                .ok()
+                .map(|c| c.as_str().to_owned()),
+            Self::ResidentId => crate::ResidentIdNumber::parse(t)
+                .ok()
+                .map(|c| c.as_str().to_owned()),
+            Self::Account => ((4..=40).contains(&t.len())
+                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+            .then(|| t.to_owned()),
+        }
+    }
+
+    /// Chinese label, for errors.
+    pub const fn label_zh(self) -> &'static str {
+        match self {
+            Self::CreditCode => "统一社会信用代码",
+            Self::ResidentId => "身份证号码",
+            Self::Account => "户号",
+        }
+    }
+}
+
+/// A template bound to a call's values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bound {
+    /// The SQL to run.
+    pub sql: String,
+    /// The subject's pseudonym, for products about one subject.
+    pub subject: Option<String>,
 }
 
 /// One declared parameter.
@@ -94,8 +147,9 @@ fn pieces(template: &str) -> Result<Vec<Piece<'_>>, ProductError> {
     Ok(out)
 }
 
-/// Checks that every placeholder is declared and every declaration used,
-/// names are unique and bounds are sane.
+/// Checks that every placeholder is declared and every declaration but the
+/// subject's used (the subject is never a placeholder), names are unique
+/// and bounds are sane.
 ///
 /// # Errors
 /// [`ProductError::Template`] or [`ProductError::Param`] naming the problem.
@@ -114,7 +168,7 @@ pub fn check_declarations(template: &str, specs: &[ParamSpec]) -> Result<(), Pro
         let bad_bounds = match &s.ty {
             ParamType::Integer { min, max } => min > max,
             ParamType::Choice { values } => values.is_empty(),
-            ParamType::Month | ParamType::Subject => false,
+            ParamType::Month | ParamType::Subject { .. } => false,
         };
         if bad_bounds {
             return Err(ProductError::Param {
@@ -130,6 +184,19 @@ pub fn check_declarations(template: &str, specs: &[ParamSpec]) -> Result<(), Pro
             Piece::Sql(_) => None,
         })
         .collect();
+    let subjects: BTreeSet<&str> = specs
+        .iter()
+        .filter(|s| matches!(s.ty, ParamType::Subject { .. }))
+        .map(|s| s.name.as_str())
+        .collect();
+    if let Some(n) = used.intersection(&subjects).next() {
+        return Err(ProductError::Param {
+            name: (*n).to_owned(),
+            reason: "主体参数不能写入模板：平台按主体限定查询范围，模板无需也不能引用主体标识"
+                .into(),
+        });
+    }
+    let declared: BTreeSet<&str> = declared.difference(&subjects).copied().collect();
     if let Some(n) = used.difference(&declared).next() {
         return Err(ProductError::Param {
             name: (*n).to_owned(),
@@ -159,8 +226,8 @@ fn is_month(v: &str) -> bool {
         && matches!(v.get(5..7).and_then(|m| m.parse::<u8>().ok()), Some(1..=12))
 }
 
-/// Binds `values` into `template`; `pseudonym` turns a subject identifier
-/// into the form the data holds (and validates it: `None` when invalid).
+/// Binds `values` into `template`; `pseudonym` turns a checked subject
+/// identifier into the form the data holds (`None`: it cannot).
 ///
 /// # Errors
 /// [`ProductError::Param`] naming the first parameter that is unknown,
@@ -170,7 +237,7 @@ pub fn bind(
     specs: &[ParamSpec],
     values: &BTreeMap<String, Value>,
     pseudonym: &dyn Fn(&str) -> Option<String>,
-) -> Result<String, ProductError> {
+) -> Result<Bound, ProductError> {
     if let Some(unknown) = values.keys().find(|k| !specs.iter().any(|s| &s.name == *k)) {
         return Err(ProductError::Param {
             name: unknown.clone(),
@@ -178,6 +245,7 @@ pub fn bind(
         });
     }
     let mut literals = BTreeMap::new();
+    let mut subject = None;
     for s in specs {
         let bad = |reason: &str| ProductError::Param {
             name: s.name.clone(),
@@ -206,12 +274,12 @@ pub fn bind(
                     .ok_or_else(|| bad("须为年月，如 2026-03"))?;
                 quote(t)
             }
-            ParamType::Subject => {
-                let t = v.as_str().ok_or_else(|| bad("须为文本"))?;
-                quote(
-                    &pseudonym(t.trim())
-                        .ok_or_else(|| bad("不是有效的统一社会信用代码或身份证号码"))?,
-                )
+            ParamType::Subject { id_kind } => {
+                let invalid = || bad(&format!("不是有效的{}", id_kind.label_zh()));
+                let t = v.as_str().ok_or_else(invalid)?;
+                let canonical = id_kind.canonical(t).ok_or_else(invalid)?;
+                subject = Some(pseudonym(&canonical).ok_or_else(invalid)?);
+                continue;
             }
         };
         literals.insert(s.name.as_str(), literal);
@@ -231,5 +299,5 @@ pub fn bind(
             },
         }
     }
-    Ok(out)
+    Ok(Bound { sql: out, subject })
 }

@@ -8,14 +8,16 @@ use serde_json::{Value, json};
 use super::*;
 
 const VERIFY: &str = "SELECT count(*) >= :months AS on_time FROM power_bill \
-                      WHERE credit_code = :subject AND paid_on_time AND bill_month >= :since";
+                      WHERE paid_on_time AND bill_month >= :since";
 
 fn params() -> Vec<ParamSpec> {
     vec![
         ParamSpec {
             name: "subject".into(),
             label_zh: "企业统一社会信用代码".into(),
-            ty: ParamType::Subject,
+            ty: ParamType::Subject {
+                id_kind: SubjectIdKind::CreditCode,
+            },
         },
         ParamSpec {
             name: "months".into(),
@@ -42,6 +44,9 @@ fn credit_check() -> ProductDefinition {
         category: Category::IndustryDevelopment,
         billing_unit: BillingUnit::PerCall,
         price: Money::from_fen(50),
+        subject_column: Some("credit_code".into()),
+        daily_quota: 1000,
+        rate_per_minute: 60,
     }
 }
 
@@ -50,8 +55,11 @@ fn values(v: Value) -> BTreeMap<String, Value> {
 }
 
 fn pseudonym(id: &str) -> Option<String> {
-    (id.len() == 18).then(|| format!("p_{}", id.len()))
+    Some(format!("p_{id}"))
 }
+
+/// A code whose check character follows GB 32100.
+const CODE: &str = "91130630MA0A1B2C39";
 
 #[test]
 fn a_complete_definition_is_valid() {
@@ -73,6 +81,17 @@ fn each_bad_field_is_named() {
         (Box::new(|d| d.price = Money::ZERO), "price"),
         (Box::new(|d| d.category = Category::PublicWelfare), "price"),
         (Box::new(|d| d.kind = ProductKind::Statistics), "params"),
+        (Box::new(|d| d.subject_column = None), "subject_column"),
+        (
+            Box::new(|d| d.subject_column = Some("Credit Code".into())),
+            "subject_column",
+        ),
+        (Box::new(|d| d.daily_quota = 0), "daily_quota"),
+        (Box::new(|d| d.rate_per_minute = 0), "rate_per_minute"),
+        (
+            Box::new(|d| d.template.push_str(" AND credit_code = :subject")),
+            "params.subject",
+        ),
         (
             Box::new(|d| {
                 d.params.remove(1);
@@ -102,22 +121,49 @@ fn free_categories_cost_nothing() {
 }
 
 #[test]
-fn binding_quotes_values_and_pseudonymises_the_subject() {
-    let sql = bind(
+fn binding_quotes_values_and_keeps_the_subject_out_of_the_sql() {
+    let b = bind(
         VERIFY,
         &params(),
-        &values(json!({ "subject": "91130630MA0D7K301X", "months": 12, "since": "2025-01" })),
+        &values(json!({ "subject": format!(" {CODE} "), "months": 12, "since": "2025-01" })),
         &pseudonym,
     )
     .unwrap();
-    assert!(sql.contains("credit_code = 'p_18'"), "{sql}");
-    assert!(sql.contains(">= 12 AS"), "{sql}");
-    assert!(sql.contains("bill_month >= '2025-01'"), "{sql}");
+    assert!(b.sql.contains(">= 12 AS"), "{}", b.sql);
+    assert!(b.sql.contains("bill_month >= '2025-01'"), "{}", b.sql);
+    assert!(!b.sql.contains("p_"), "{}", b.sql);
+    assert_eq!(b.subject.as_deref(), Some(format!("p_{CODE}").as_str()));
+}
+
+#[test]
+fn subject_kinds_check_their_identifiers() {
+    assert!(SubjectIdKind::CreditCode.canonical(CODE).is_some());
+    assert!(
+        SubjectIdKind::CreditCode
+            .canonical("91130630MA0A1B2C38")
+            .is_none()
+    );
+    assert!(
+        SubjectIdKind::ResidentId
+            .canonical("11010519491231002X")
+            .is_some()
+    );
+    assert!(
+        SubjectIdKind::ResidentId
+            .canonical("110105194912310021")
+            .is_none()
+    );
+    assert_eq!(
+        SubjectIdKind::Account.canonical(" WA-0001 ").as_deref(),
+        Some("WA-0001")
+    );
+    assert!(SubjectIdKind::Account.canonical("账户1234").is_none());
+    assert!(SubjectIdKind::Account.canonical("abc").is_none());
 }
 
 #[test]
 fn bad_values_name_their_parameter() {
-    let ok = json!({ "subject": "91130630MA0D7K301X", "months": 12, "since": "2025-01" });
+    let ok = json!({ "subject": CODE, "months": 12, "since": "2025-01" });
     let cases = [
         ("months", json!(0)),
         ("months", json!(37)),
@@ -156,7 +202,7 @@ fn placeholders_inside_literals_and_casts_are_sql() {
     let t = "SELECT ':x' AS a, amount::BIGINT, :n AS b";
     check_declarations(t, &specs).unwrap();
     let sql = bind(t, &specs, &values(json!({ "n": 3 })), &pseudonym).unwrap();
-    assert_eq!(sql, "SELECT ':x' AS a, amount::BIGINT, 3 AS b");
+    assert_eq!(sql.sql, "SELECT ':x' AS a, amount::BIGINT, 3 AS b");
     assert!(check_declarations("SELECT 'x", &[]).is_err());
 }
 
@@ -211,7 +257,7 @@ proptest! {
             label_zh: "选项".into(),
             ty: ParamType::Choice { values: vec![value.clone()] },
         }];
-        let sql = bind("SELECT :c", &specs, &values(json!({ "c": value })), &pseudonym).unwrap();
+        let sql = bind("SELECT :c", &specs, &values(json!({ "c": value })), &pseudonym).unwrap().sql;
         let inner = sql.strip_prefix("SELECT '").and_then(|s| s.strip_suffix('\'')).unwrap();
         prop_assert_eq!(inner.replace("''", ""). contains('\''), false);
         prop_assert_eq!(inner.replace("''", "'"), value);

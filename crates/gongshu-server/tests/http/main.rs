@@ -24,6 +24,7 @@ mod grant_revocation;
 mod input;
 mod login;
 mod portal;
+mod products;
 mod public;
 mod reviews;
 mod roles;

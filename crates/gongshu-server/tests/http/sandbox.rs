@@ -16,7 +16,7 @@ crate::on_both_backends!(
 );
 
 pub(crate) struct World {
-    provider: Session,
+    pub(crate) provider: Session,
     pub(crate) operator: Session,
     pub(crate) bank: Session,
     pub(crate) resource: String,
@@ -24,6 +24,17 @@ pub(crate) struct World {
     operator_reviewer: Session,
     agency_reviewer: Session,
     pub(crate) bureau_reviewer: Session,
+    pub(crate) orgs: Orgs,
+}
+
+/// Organisation ids of the world.
+pub(crate) struct Orgs {
+    pub(crate) agency: String,
+    pub(crate) water: String,
+    pub(crate) bureau: String,
+    pub(crate) operator: String,
+    pub(crate) regulator: String,
+    pub(crate) bank: String,
 }
 
 pub(crate) async fn world(t: &TestApp) -> World {
@@ -122,6 +133,14 @@ pub(crate) async fn world(t: &TestApp) -> World {
         bureau_reviewer: t
             .user_session(&admin, &bureau, "bureau.reviewer", &["reviewer"])
             .await,
+        orgs: Orgs {
+            agency: agency_org,
+            water,
+            bureau,
+            operator: operator_org,
+            regulator,
+            bank,
+        },
     }
 }
 

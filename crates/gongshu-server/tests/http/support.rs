@@ -226,6 +226,8 @@ pub enum Auth<'a> {
     Bearer(&'a Session),
     /// `X-Api-Key`.
     ApiKey(&'a str),
+    /// `Authorization: Bearer <api key>`.
+    BearerKey(&'a str),
 }
 
 /// A collected response.
@@ -481,6 +483,7 @@ impl TestApp {
                 .header("x-csrf-token", csrf),
             Auth::Bearer(s) => req.header(header::AUTHORIZATION, format!("Bearer {}", s.token)),
             Auth::ApiKey(k) => req.header("x-api-key", k),
+            Auth::BearerKey(k) => req.header(header::AUTHORIZATION, format!("Bearer {k}")),
         };
         let req = match body {
             Some((content_type, bytes)) => req

@@ -1,0 +1,430 @@
+//! The product call path (S-3.3.2c, S-3.3.4-3): API key → subscription,
+//! scenario, admission, product on offer, agreement in force → parameters
+//! → subject consent → rate and quota → the approved template in the
+//! sandbox on the operator's granted tables (scoped to the subject for
+//! products about one subject, under the output controls otherwise) →
+//! the participant's fingerprint → metering and the audit record in one
+//! transaction → the answer. Every refusal is audited; nothing is
+//! delivered unless the audit record is written (fail closed).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use gongshu_domain::OrgKind;
+use gongshu_domain::product::{Bound, ProductDefinition, bind};
+use gongshu_ledger::RetentionClass;
+use gongshu_sandbox::{OutColumn, OutRow, QueryResult, SessionSpec, SubjectScope};
+use gongshu_store::{ProductCallRow, ProductRow, ProductSubscriptionRow};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+
+use super::consent::{is_live, pseudonym};
+use super::{definition, internal, offered, product_error};
+use crate::error::{AppError, FieldError};
+use crate::inbox::shanghai_today;
+use crate::{Actor, App, AuditEvent, AuthMethod, new_id};
+
+/// A call as the participant sends it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CallInput {
+    /// The subscription's approved scenario.
+    pub scenario: String,
+    /// Parameter values.
+    #[serde(default)]
+    pub params: BTreeMap<String, Value>,
+}
+
+/// A delivered answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallOutput {
+    /// Call id.
+    pub call_id: String,
+    /// Product.
+    pub product_id: String,
+    /// Version served.
+    pub product_version: i64,
+    /// Scenario.
+    pub scenario: String,
+    /// Columns.
+    pub columns: Vec<OutColumn>,
+    /// Rows.
+    pub rows: Vec<OutRow>,
+    /// The receiving participant's fingerprint (traceable by the platform).
+    pub fingerprint: String,
+    /// When delivered.
+    pub delivered_at: DateTime<Utc>,
+}
+
+/// Prefix of fingerprints, so a leaked output is recognisable.
+pub(crate) const FINGERPRINT_PREFIX: &str = "gsfp1-";
+
+/// Hex SHA-256 of what was delivered (columns and rows).
+pub(crate) fn content_sha256(columns: &[OutColumn], rows: &[OutRow]) -> String {
+    let body = serde_json::json!({ "columns": columns, "rows": rows });
+    hex::encode(Sha256::digest(body.to_string().as_bytes()))
+}
+
+/// The fingerprint of a delivery: a MAC, under the platform's
+/// pseudonymisation secret with its own domain label, of the call, the
+/// receiving participant and the content. Nobody outside the platform can
+/// forge one, so a leaked output names its receiver.
+pub(crate) fn fingerprint(
+    app: &App,
+    call_id: &str,
+    org: &str,
+    sha: &str,
+) -> Result<String, AppError> {
+    let mac = pseudonym(
+        app,
+        &format!("gongshu-fingerprint/v1|{call_id}|{org}|{sha}"),
+    )?;
+    let hex = mac.trim_start_matches("p_");
+    Ok(format!(
+        "{FINGERPRINT_PREFIX}{}",
+        hex.get(..24).unwrap_or(hex)
+    ))
+}
+
+fn denied(code: &'static str, message: impl Into<String>) -> AppError {
+    AppError::Denied {
+        code,
+        message: message.into(),
+    }
+}
+
+fn refused(code: &'static str, message: impl Into<String>) -> AppError {
+    AppError::Refused {
+        code,
+        message: message.into(),
+    }
+}
+
+/// The operator's granted tables that the product reads, or why not.
+async fn session(app: &App, owner: &str, def: &ProductDefinition) -> Result<SessionSpec, AppError> {
+    let today = shanghai_today(app.clock().now());
+    let (mut tables, _) = crate::sandbox::granted_tables(app, owner, today).await?;
+    tables.retain(|t| def.datasets.contains(&t.dataset_id));
+    if let Some(missing) = def
+        .datasets
+        .iter()
+        .find(|d| !tables.iter().any(|t| &t.dataset_id == *d))
+    {
+        return Err(refused(
+            "product.data_unavailable",
+            format!(
+                "运营机构对产品使用的数据资源 {missing} 没有有效授权或尚未加载数据，产品暂不可用"
+            ),
+        ));
+    }
+    Ok(SessionSpec {
+        tables,
+        ..SessionSpec::default()
+    })
+}
+
+/// The automatic check at submission: the template, bound to sample
+/// values, passes the plan rules on the operator's tables (no data read).
+pub(super) async fn check_template(
+    app: &App,
+    owner: &str,
+    def: &ProductDefinition,
+    samples: &BTreeMap<String, Value>,
+) -> Result<Value, AppError> {
+    let sandbox = app
+        .sandbox()
+        .ok_or_else(|| refused("sandbox.no_vault", "本实例未配置可信数据空间存储"))?;
+    let spec = session(app, owner, def).await.map_err(|e| match e {
+        AppError::Refused { code, message } => {
+            AppError::Validation(vec![FieldError::new("datasets", code, message)])
+        }
+        other => other,
+    })?;
+    let Bound { sql, .. } = bind(&def.template, &def.params, samples, &|s| Some(s.to_owned()))
+        .map_err(|e| product_error(&e))?;
+    let (facts, result) = sandbox.explain(&spec, &sql).await;
+    let explained = result.map_err(|e| match crate::sandbox::app_error(e) {
+        AppError::Validation(mut f) => {
+            for e in &mut f {
+                e.field = "template".into();
+            }
+            AppError::Validation(f)
+        }
+        other => other,
+    })?;
+    if !explained.accepted {
+        return Err(AppError::Validation(
+            explained
+                .violations
+                .into_iter()
+                .map(|v| FieldError::new("template", &format!("sandbox.{}", v.rule), v.message))
+                .collect(),
+        ));
+    }
+    Ok(serde_json::json!({
+        "plan_rules": "passed",
+        "tables": facts.tables,
+        "columns": facts.columns,
+        "plan_sha256": facts.plan_sha256,
+    }))
+}
+
+/// What the checks found, for the call.
+struct Cleared {
+    subscription: ProductSubscriptionRow,
+    product: ProductRow,
+    def: ProductDefinition,
+    bound: Bound,
+    consent: Option<String>,
+    today: NaiveDate,
+}
+
+async fn clear(
+    app: &App,
+    actor: &Actor,
+    product_id: &str,
+    input: &CallInput,
+) -> Result<Cleared, AppError> {
+    let AuthMethod::ApiKey { scope, .. } = &actor.via else {
+        return Err(denied(
+            "product.api_key_required",
+            "产品接口须使用接口密钥（Authorization: Bearer）调用",
+        ));
+    };
+    let now = app.clock().now();
+    let today = shanghai_today(now);
+    let sub_id = scope.strip_prefix("subscription:").unwrap_or_default();
+    let mut tx = app.store().begin_read().await?;
+    let subscription = tx.get_product_subscription(sub_id).await?;
+    let admitted = tx.admitted_market_entry(&actor.org_id).await?;
+    let product = offered(&mut tx, product_id).await?;
+    let agreements = tx.list_agreements().await?;
+    tx.commit().await?;
+    let subscription = subscription
+        .filter(|s| s.subscriber_org == actor.org_id && s.product_id == product_id)
+        .ok_or_else(|| {
+            denied(
+                "product.key_not_for_product",
+                "该接口密钥不是为本产品的订阅签发的",
+            )
+        })?;
+    if input.scenario != subscription.scenario {
+        return Err(denied(
+            "product.wrong_scenario",
+            format!(
+                "调用场景与订阅批准的场景（{}）不一致",
+                subscription.scenario
+            ),
+        ));
+    }
+    if subscription.revoked_at.is_some()
+        || today < subscription.valid_from
+        || today > subscription.valid_until
+    {
+        return Err(denied(
+            "product.subscription_not_live",
+            "产品订阅不在有效期内或已撤销",
+        ));
+    }
+    if admitted.is_none() || actor.org_kind != OrgKind::Participant {
+        return Err(denied(
+            "product.not_admitted",
+            "调用方不是准入的二级市场主体（S-3.3.2a）",
+        ));
+    }
+    let product = product.ok_or_else(|| refused("product.not_offered", "产品未上架或已下架"))?;
+    if product.status != "listed" {
+        return Err(refused("product.suspended", "产品已暂停提供"));
+    }
+    let def = definition(&product)?;
+    if !def.scenarios.contains(&input.scenario) {
+        return Err(denied("product.wrong_scenario", "产品不服务于该应用场景"));
+    }
+    let in_force = agreements.iter().any(|a| {
+        a.operator_org_id == product.owner_org
+            && a.status
+                .parse::<gongshu_domain::agreement::AgreementStatus>()
+                .is_ok_and(|s| s.is_active())
+    });
+    if !in_force {
+        return Err(refused(
+            "product.agreement_not_in_force",
+            "运营机构没有生效的授权运营协议，产品不能提供（S-3.3.5）",
+        ));
+    }
+    let bound = bind(&def.template, &def.params, &input.params, &|c| {
+        pseudonym(app, c).ok()
+    })
+    .map_err(|e| product_error(&e))?;
+    let consent = match &bound.subject {
+        None => None,
+        Some(p) => {
+            let mut tx = app.store().begin_read().await?;
+            let consents = tx.find_subject_consents(&actor.org_id, p).await?;
+            tx.commit().await?;
+            let live = consents
+                .into_iter()
+                .find(|c| is_live(c, &input.scenario, today));
+            Some(
+                live.ok_or_else(|| {
+                    denied(
+                        "product.no_consent",
+                        "数据主体没有就该场景向调用方授权，或授权已过期、已撤回",
+                    )
+                })?
+                .id,
+            )
+        }
+    };
+    Ok(Cleared {
+        subscription,
+        product,
+        def,
+        bound,
+        consent,
+        today,
+    })
+}
+
+async fn limit(app: &App, c: &Cleared) -> Result<(), AppError> {
+    let now = app.clock().now();
+    let mut tx = app.store().begin_read().await?;
+    let used = tx.count_product_calls(&c.subscription.id, c.today).await?;
+    tx.commit().await?;
+    if used >= i64::from(c.def.daily_quota) {
+        let midnight = c
+            .today
+            .succ_opt()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|m| m.and_utc() - chrono::TimeDelta::hours(8));
+        let secs = midnight.map_or(3600, |m| (m - now).num_seconds().max(1));
+        return Err(AppError::RateLimited {
+            code: "product.quota_exhausted",
+            message: format!("今日调用次数已达上限（{} 次）", c.def.daily_quota),
+            retry_after_secs: u64::try_from(secs).unwrap_or(3600),
+        });
+    }
+    app.call_windows()
+        .take(&c.subscription.id, now.timestamp(), c.def.rate_per_minute)
+        .map_err(|secs| AppError::RateLimited {
+            code: "product.rate_limited",
+            message: format!("调用过于频繁（每分钟至多 {} 次）", c.def.rate_per_minute),
+            retry_after_secs: secs,
+        })
+}
+
+async fn execute(app: &App, c: &Cleared) -> Result<QueryResult, AppError> {
+    let sandbox = app
+        .sandbox()
+        .ok_or_else(|| refused("sandbox.no_vault", "本实例未配置可信数据空间存储"))?
+        .clone();
+    let spec = session(app, &c.product.owner_org, &c.def).await?;
+    let ended = app.access_ends().subscribe(&c.product.owner_org);
+    let (_, result) = match (&c.bound.subject, &c.def.subject_column) {
+        (Some(p), Some(column)) => {
+            let scope = SubjectScope {
+                column: column.clone(),
+                pseudonym: p.clone(),
+            };
+            sandbox
+                .query_subject(&spec, &c.bound.sql, &scope, ended)
+                .await
+        }
+        _ => sandbox.query(&spec, &c.bound.sql, ended).await,
+    };
+    result.map_err(crate::sandbox::app_error)
+}
+
+fn call_event(actor: &Actor, product_id: &str, input: &CallInput) -> AuditEvent {
+    AuditEvent::new("product.called")
+        .class(RetentionClass::DataAccess)
+        .actor(&actor.user_id, &actor.org_id, actor.role_codes())
+        .target("product", product_id)
+        .details(serde_json::json!({
+            "scenario": input.scenario,
+            "params": input.params.keys().collect::<Vec<_>>(),
+        }))
+}
+
+/// Serves one call of a product to the API key's participant.
+///
+/// # Errors
+/// 403 for a key, subscription, scenario, admission or consent that does
+/// not allow the call; 409 when the product is not offered or the
+/// agreement not in force; 422 naming a parameter; 429 over rate or quota;
+/// 503 when the audit log cannot be written (nothing is delivered).
+pub async fn call_product(
+    app: &App,
+    actor: &Actor,
+    product_id: &str,
+    input: &CallInput,
+) -> Result<CallOutput, AppError> {
+    let key_id = match &actor.via {
+        AuthMethod::ApiKey { key_id, .. } => key_id.clone(),
+        _ => String::new(),
+    };
+    let mut ev = call_event(actor, product_id, input);
+    let outcome = async {
+        let c = clear(app, actor, product_id, input).await?;
+        limit(app, &c).await?;
+        let result = execute(app, &c).await?;
+        Ok::<_, AppError>((c, result))
+    }
+    .await;
+    let (c, result) = match outcome {
+        Ok(v) => v,
+        Err(e) => {
+            ev = ev.outcome("refused");
+            ev.details["code"] = e.code().into();
+            app.record(ev).await?;
+            return Err(e);
+        }
+    };
+    let now = app.clock().now();
+    let call_id = new_id();
+    let sha = content_sha256(&result.columns, &result.rows);
+    let fp = fingerprint(app, &call_id, &actor.org_id, &sha)?;
+    let units = match c.def.billing_unit {
+        gongshu_domain::product::BillingUnit::PerVolume => result.rows.len(),
+        _ => 1,
+    };
+    let row = ProductCallRow {
+        id: call_id.clone(),
+        product_id: product_id.to_owned(),
+        product_version: c.product.version,
+        subscription_id: c.subscription.id.clone(),
+        participant_org: actor.org_id.clone(),
+        api_key_id: key_id,
+        scenario: input.scenario.clone(),
+        consent_id: c.consent.clone(),
+        called_at: now,
+        call_day: c.today,
+        units: i64::try_from(units).map_err(internal)?,
+        price_fen: c.def.price.fen(),
+        result_sha256: sha.clone(),
+        fingerprint: fp.clone(),
+    };
+    ev.details["call_id"] = call_id.clone().into();
+    ev.details["version"] = c.product.version.into();
+    ev.details["subscription"] = c.subscription.id.clone().into();
+    ev.details["consent"] = c.consent.clone().into();
+    ev.details["result_sha256"] = sha.into();
+    ev.details["fingerprint"] = fp.clone().into();
+    ev.details["rules"] = result.report.rules.clone().into();
+    let mut change = app.begin().await?;
+    if let Err(e) = change.tx().insert_product_call(&row).await {
+        change.abandon().await;
+        return Err(e.into());
+    }
+    change.audit(ev).await?.commit().await?;
+    Ok(CallOutput {
+        call_id,
+        product_id: product_id.to_owned(),
+        product_version: c.product.version,
+        scenario: input.scenario.clone(),
+        columns: result.columns,
+        rows: result.rows,
+        fingerprint: fp,
+        delivered_at: now,
+    })
+}
