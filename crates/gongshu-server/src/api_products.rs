@@ -2,7 +2,10 @@
 //! listing, subscriptions' keys, subject consents, the audited product
 //! call and the tracing of leaked outputs.
 
-use axum::extract::{Path, Query, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -104,6 +107,24 @@ pub const ROUTES: &[RouteDoc] = &[
     },
     RouteDoc {
         method: "get",
+        path: "/api/v1/product-alerts",
+        summary: "转授权风险提示",
+        description: "Re-licensing signals over the last 7 days of calls, per subscription: calls from more than 3 client networks (IPv4 /24, IPv6 /48), a day at 80 % or more of the daily quota, or most of at least 10 calls between 22:00 and 06:00 (Asia/Shanghai). Signals, not proof. For the operator, the implementing agency and the data bureau (403 otherwise).",
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/derived-assets",
+        summary: "登记衍生成果（模型、算法、报告）",
+        description: "Body `{\"kind\": \"model\"|\"algorithm\"|\"report\", \"name\", \"description\", \"products\": [...], \"grants\": [...]}`. The operator or a participant registers an asset developed from public data with its provenance (existing products, the caller's own grants; at least one); the answer carries the limited-IP terms of S-5.4. 201; audited.",
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/derived-assets",
+        summary: "衍生成果登记簿",
+        description: "One's own registered assets; all of them for the implementing agency and the data bureau.",
+    },
+    RouteDoc {
+        method: "get",
         path: "/api/v1/subscriptions",
         summary: "我的产品订阅",
         description: "The caller's organisation's product subscriptions (created by approved data-use applications).",
@@ -149,6 +170,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/products/{id}/retirement", post(retire))
         .route("/api/v1/products/{id}/calls", post(call))
         .route("/api/v1/product-calls", get(calls))
+        .route("/api/v1/product-alerts", get(alerts))
+        .route("/api/v1/derived-assets", post(register_asset).get(assets))
         .route("/api/v1/product-calls/trace", post(trace))
         .route("/api/v1/subscriptions", get(subscriptions))
         .route("/api/v1/subscriptions/{id}/keys", post(issue_key))
@@ -246,13 +269,30 @@ async fn retire(
     status(&s, &a, &id, ProductCommand::Retire, &b).await
 }
 
+/// The client's address, when the server was started with connection info.
+struct Peer(Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 async fn call(
     State(s): State<AppState>,
+    Peer(peer): Peer,
     a: Authenticated,
     Path(id): Path<String>,
     Body(b): Body<CallInput>,
 ) -> Res {
-    let out = products::call_product(&s.app, &a.actor, &id, &b).await?;
+    let out = products::call_product(&s.app, &a.actor, &id, &b, peer).await?;
     let mut r = Json(&out).into_response();
     if let Ok(v) = HeaderValue::from_str(&out.fingerprint) {
         r.headers_mut().insert("x-gongshu-fingerprint", v);
@@ -262,6 +302,23 @@ async fn call(
 
 async fn calls(State(s): State<AppState>, a: Authenticated) -> Res {
     Ok(Json(products::list_my_calls(&s.app, &a.actor).await?).into_response())
+}
+
+async fn alerts(State(s): State<AppState>, a: Authenticated) -> Res {
+    Ok(Json(products::relicensing_signals(&s.app, &a.actor).await?).into_response())
+}
+
+async fn register_asset(
+    State(s): State<AppState>,
+    a: Authenticated,
+    Body(b): Body<products::NewAsset>,
+) -> Res {
+    let v = products::register_asset(&s.app, &a.actor, &b).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+async fn assets(State(s): State<AppState>, a: Authenticated) -> Res {
+    Ok(Json(products::list_assets(&s.app, &a.actor).await?).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -146,6 +146,8 @@ pub struct ProductCallRow {
     pub result_sha256: String,
     /// The participant's fingerprint in the output
     pub fingerprint: String,
+    /// Client network, when known
+    pub client_net: Option<String>,
 }
 
 const PRODUCT: &str = "id, version, owner_org, definition, sector, status, created_by, created_at, \
@@ -156,7 +158,7 @@ const CONSENT: &str = "id, participant_org, subject_kind, subject_pseudonym, sub
                        recorded_by, recorded_at, revoked_at, revoked_by, revocation_reason";
 const CALL: &str = "id, product_id, product_version, subscription_id, participant_org, api_key_id, \
                     scenario, consent_id, called_at, call_day, units, price_fen, result_sha256, \
-                    fingerprint";
+                    fingerprint, client_net";
 
 impl StoreTx {
     /// Inserts a product version
@@ -479,7 +481,7 @@ impl StoreTx {
     pub async fn insert_product_call(&mut self, row: &ProductCallRow) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO product_calls ({CALL}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         );
         on_conn!(self, |conn| {
             sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -497,6 +499,7 @@ impl StoreTx {
                 .bind(row.price_fen)
                 .bind(&row.result_sha256)
                 .bind(&row.fingerprint)
+                .bind(&row.client_net)
                 .execute(conn)
                 .await?;
         });
@@ -536,6 +539,23 @@ impl StoreTx {
         Ok(row)
     }
 
+    /// Calls since `since`, oldest first
+    pub async fn list_product_calls_since(
+        &mut self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<ProductCallRow>, StoreError> {
+        let sql = format!(
+            "SELECT {CALL} FROM product_calls WHERE called_at >= $1 ORDER BY called_at, id"
+        );
+        let rows = on_conn!(self, |conn| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(micros(since))
+                .fetch_all(conn)
+                .await?
+        });
+        Ok(rows)
+    }
+
     /// Calls, newest first, of one participant or (None) of everyone
     pub async fn list_product_calls(
         &mut self,
@@ -550,6 +570,74 @@ impl StoreTx {
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(participant_org)
                 .bind(limit)
+                .fetch_all(conn)
+                .await?
+        });
+        Ok(rows)
+    }
+}
+
+/// A row of `derived_assets`
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DerivedAssetRow {
+    /// Primary key
+    pub id: String,
+    /// Owning organisation (limited IP)
+    pub owner_org: String,
+    /// `model`, `algorithm` or `report`
+    pub kind: String,
+    /// Name
+    pub name: String,
+    /// What it is and does
+    pub description: String,
+    /// Products it came from (JSON array)
+    pub products: String,
+    /// Grants it came from (JSON array)
+    pub grants: String,
+    /// Registering user
+    pub registered_by: String,
+    /// When
+    pub registered_at: DateTime<Utc>,
+}
+
+const ASSET: &str =
+    "id, owner_org, kind, name, description, products, grants, registered_by, registered_at";
+
+impl StoreTx {
+    /// Inserts a derived asset
+    pub async fn insert_derived_asset(&mut self, row: &DerivedAssetRow) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO derived_assets ({ASSET}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        );
+        on_conn!(self, |conn| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&row.id)
+                .bind(&row.owner_org)
+                .bind(&row.kind)
+                .bind(&row.name)
+                .bind(&row.description)
+                .bind(&row.products)
+                .bind(&row.grants)
+                .bind(&row.registered_by)
+                .bind(micros(row.registered_at))
+                .execute(conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Derived assets of one owner or (None) of everyone, newest first
+    pub async fn list_derived_assets(
+        &mut self,
+        owner: Option<&str>,
+    ) -> Result<Vec<DerivedAssetRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ASSET} FROM derived_assets WHERE (CAST($1 AS TEXT) IS NULL OR owner_org = $1) \
+             ORDER BY registered_at DESC, id"
+        );
+        let rows = on_conn!(self, |conn| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(owner)
                 .fetch_all(conn)
                 .await?
         });

@@ -8,6 +8,7 @@
 //! delivered unless the audit record is written (fail closed).
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use gongshu_domain::OrgKind;
@@ -84,6 +85,21 @@ pub(crate) fn fingerprint(
         "{FINGERPRINT_PREFIX}{}",
         hex.get(..24).unwrap_or(hex)
     ))
+}
+
+/// The client's network: IPv4 /24 or IPv6 /48 (enough to tell
+/// organisations apart, not to name a device).
+pub(crate) fn network(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
+    }
 }
 
 fn denied(code: &'static str, message: impl Into<String>) -> AppError {
@@ -358,6 +374,7 @@ pub async fn call_product(
     actor: &Actor,
     product_id: &str,
     input: &CallInput,
+    client: Option<IpAddr>,
 ) -> Result<CallOutput, AppError> {
     let key_id = match &actor.via {
         AuthMethod::ApiKey { key_id, .. } => key_id.clone(),
@@ -403,6 +420,7 @@ pub async fn call_product(
         price_fen: c.def.price.fen(),
         result_sha256: sha.clone(),
         fingerprint: fp.clone(),
+        client_net: client.map(network),
     };
     ev.details["call_id"] = call_id.clone().into();
     ev.details["version"] = c.product.version.into();

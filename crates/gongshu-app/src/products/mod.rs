@@ -6,6 +6,8 @@
 //! product API (`call`) to admitted participants with a live subscription
 //! and, for products about one subject, the subject's live consent.
 
+mod alerts;
+mod assets;
 mod call;
 mod consent;
 mod limits;
@@ -26,6 +28,8 @@ use serde::Deserialize;
 use crate::error::{AppError, FieldError};
 use crate::{Actor, App, AuditEvent, new_id};
 
+pub use alerts::{AlertView, relicensing_signals};
+pub use assets::{AssetView, IP_TERMS_ZH, NewAsset, list_assets, register_asset};
 pub use call::{CallInput, CallOutput, call_product};
 pub use consent::{
     ConsentView, NewConsent, RevokeConsent, list_consents, record_consent, revoke_consent,

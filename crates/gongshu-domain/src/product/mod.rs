@@ -6,6 +6,7 @@
 //! price in fen. Pure: the sandbox checks the template, the app stores and
 //! reviews it.
 
+pub mod alerts;
 mod lifecycle;
 mod params;
 #[cfg(test)]

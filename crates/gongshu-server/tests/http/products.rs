@@ -17,6 +17,7 @@ crate::on_both_backends!(
     fingerprints_trace_outputs_to_their_participants,
     roles_that_must_not_act_on_products_are_refused,
     quota_and_rate_answer_429_with_retry_after,
+    a_key_used_from_many_networks_raises_a_signal_and_assets_are_registered,
 );
 
 const SCENARIO: &str = "居民信用评估";
@@ -908,4 +909,89 @@ async fn quota_and_rate_answer_429_with_retry_after(t: TestApp) {
     // A new day: calls again.
     t.advance(TimeDelta::hours(16));
     call(&t, &keys[0], &stats, &call_body).await.expect(200);
+}
+
+async fn a_key_used_from_many_networks_raises_a_signal_and_assets_are_registered(t: TestApp) {
+    let m = market(&t).await;
+    let stats = listed(&t, &m, &statistics(&m)).await;
+    let bank = admitted(&t, &m, m.w.orgs.bank.clone(), "bank").await;
+    let key = subscribe(&t, &m, &bank, &[&stats], "2026-12-31")
+        .await
+        .remove(0);
+    let body = json!({ "scenario": SCENARIO, "params": { "excluded": "无" } });
+    let alerts = async |s: &Session| {
+        t.get("/api/v1/product-alerts", Auth::Cookie(s))
+            .await
+            .expect(200)
+            .json()
+    };
+    for ip in ["10.1.1.7", "10.1.1.8", "10.1.2.7", "172.16.5.1"] {
+        t.set_peer(ip);
+        call(&t, &key, &stats, &body).await.expect(200);
+    }
+    assert_eq!(
+        alerts(&m.bureau).await,
+        json!([]),
+        "three networks are ordinary"
+    );
+    t.set_peer("2001:db8:1::5");
+    call(&t, &key, &stats, &body).await.expect(200);
+    let v = alerts(&m.bureau).await;
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v[0]["kind"], "many_networks");
+    assert_eq!(v[0]["participant_org"], bank.org.as_str());
+    assert_eq!(v[0]["product_id"], stats.as_str());
+    assert_eq!(alerts(&m.w.operator).await, v);
+    t.get("/api/v1/product-alerts", Auth::Cookie(&bank.officer))
+        .await
+        .error(403, "product.alerts_not_allowed");
+
+    // Derived assets: provenance required and checked, IP terms attached.
+    let asset = json!({ "kind": "model", "name": "用水行为信用评分模型 v1",
+                        "description": "基于乡镇用水统计产品训练的评分模型", "products": [stats] });
+    let e = t
+        .post(
+            "/api/v1/derived-assets",
+            Auth::Cookie(&bank.officer),
+            &json!({ "kind": "dataset", "name": "x", "description": "", "grants": ["nope"] }),
+        )
+        .await
+        .error(422, "validation_failed");
+    let fields: Vec<&str> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["kind", "name", "description", "grants[0]"], "{e}");
+    t.post(
+        "/api/v1/derived-assets",
+        Auth::Cookie(&m.w.provider),
+        &asset,
+    )
+    .await
+    .error(403, "derived_asset.owner_kind");
+    let v = t
+        .post(
+            "/api/v1/derived-assets",
+            Auth::Cookie(&bank.officer),
+            &asset,
+        )
+        .await
+        .expect(201)
+        .json();
+    assert!(v["ip_terms"].as_str().unwrap().contains("有限的知识产权"));
+    let all = t
+        .get("/api/v1/derived-assets", Auth::Cookie(&m.bureau))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    let own = t
+        .get("/api/v1/derived-assets", Auth::Cookie(&m.w.operator))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(own, json!([]));
+    assert_eq!(t.audit_of("derived_asset.registered").await.len(), 1);
 }

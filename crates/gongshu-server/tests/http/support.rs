@@ -329,6 +329,8 @@ pub struct TestApp {
     pub data_dir: Arc<tempfile::TempDir>,
     /// Last TOTP step used per username, so no code is offered twice.
     steps: Arc<Mutex<HashMap<String, i64>>>,
+    /// The client address requests come from (connection info), if set.
+    peer: Arc<Mutex<Option<std::net::SocketAddr>>>,
 }
 
 impl TestApp {
@@ -381,6 +383,7 @@ impl TestApp {
             admin: Creds::from_initial(&initial),
             data_dir: Arc::new(dir),
             steps: Arc::default(),
+            peer: Arc::default(),
         }
     }
 
@@ -397,6 +400,13 @@ impl TestApp {
     /// Directory of the ledger.
     pub fn audit_dir(&self) -> PathBuf {
         self.data_dir.path().join("audit")
+    }
+
+    /// Makes later requests come from `ip` (as the server's connection
+    /// info would tell).
+    pub fn set_peer(&self, ip: &str) {
+        *self.peer.lock().expect("lock") =
+            Some(std::net::SocketAddr::new(ip.parse().expect("ip"), 40_000));
     }
 
     /// Moves the fake clock (application and ledger) forward.
@@ -492,6 +502,11 @@ impl TestApp {
             None => req.body(Body::empty()),
         }
         .expect("request");
+        let mut req = req;
+        if let Some(peer) = *self.peer.lock().expect("lock") {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
         let resp = self
             .router
             .clone()

@@ -105,7 +105,25 @@ CREATE TABLE product_calls (
     price_fen       BIGINT NOT NULL CHECK (price_fen >= 0),
     result_sha256   TEXT NOT NULL,
     fingerprint     TEXT NOT NULL UNIQUE,
+    -- Client network (IPv4 /24, IPv6 /48) for re-licensing signals.
+    client_net      TEXT,
     FOREIGN KEY (product_id, product_version) REFERENCES products (id, version)
 );
 
 CREATE INDEX product_calls_quota_idx ON product_calls (subscription_id, call_day);
+
+-- Derived assets (S-5.4): models, algorithms and reports developed from
+-- public data, with the owner's limited IP and their provenance; nobody
+-- owns the raw data they came from.
+CREATE TABLE derived_assets (
+    id            TEXT NOT NULL PRIMARY KEY,
+    owner_org     TEXT NOT NULL REFERENCES organisations (id),
+    kind          TEXT NOT NULL CHECK (kind IN ('model', 'algorithm', 'report')),
+    name          TEXT NOT NULL,
+    description   TEXT NOT NULL,
+    -- JSON arrays of the products and grants it came from.
+    products      TEXT NOT NULL,
+    grants        TEXT NOT NULL,
+    registered_by TEXT NOT NULL REFERENCES users (id),
+    registered_at TIMESTAMPTZ NOT NULL
+);
