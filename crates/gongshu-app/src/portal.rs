@@ -70,6 +70,8 @@ pub struct Portal {
     pub authorizations: Vec<Authorization>,
     /// Data grants.
     pub grants: Vec<GrantItem>,
+    /// Products and services on offer.
+    pub products: Vec<ProductItem>,
     /// Usage statistics.
     pub usage: Vec<Usage>,
     /// Records in the audit log.
@@ -92,7 +94,31 @@ const USAGE: &[(&str, &str)] = &[
     ("release.rejected", "出域审核驳回"),
     ("grant.created", "数据使用授权"),
     ("grant.revoked", "授权撤销"),
+    ("product.called", "数据产品调用"),
 ];
+
+/// A product on offer (产品和服务清单, S-7.2-1).
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductItem {
+    /// Name.
+    pub name: String,
+    /// Kind in Chinese.
+    pub kind: &'static str,
+    /// What it answers.
+    pub summary: String,
+    /// The operator offering it.
+    pub operator: String,
+    /// Scenarios it serves.
+    pub scenarios: Vec<String>,
+    /// Use category in Chinese.
+    pub category: &'static str,
+    /// Price per unit, e.g. `0.50 元/次`, or `免费`.
+    pub price: String,
+    /// Registration code.
+    pub registration_code: String,
+    /// `已上架` or `已暂停`.
+    pub status: &'static str,
+}
 
 /// Puts the portal together.
 ///
@@ -176,6 +202,32 @@ pub async fn portal(app: &App) -> Result<Portal, AppError> {
             },
         })
         .collect();
+    let mut products = Vec::new();
+    for row in tx.list_products().await? {
+        let status = match row.status.as_str() {
+            "listed" => "已上架",
+            "suspended" => "已暂停",
+            _ => continue,
+        };
+        let Ok(def) = crate::products::definition(&row) else {
+            continue;
+        };
+        products.push(ProductItem {
+            kind: def.kind.label_zh(),
+            operator: org(&row.owner_org),
+            category: def.category.label_zh(),
+            price: if def.category.is_free() {
+                "免费".into()
+            } else {
+                format!("{} 元/{}", def.price, def.billing_unit.unit_zh())
+            },
+            registration_code: row.registration_code.clone().unwrap_or_default(),
+            status,
+            name: def.name,
+            summary: def.summary,
+            scenarios: def.scenarios,
+        });
+    }
     let mut usage = Vec::with_capacity(USAGE.len());
     for (action, label) in USAGE {
         usage.push(Usage {
@@ -192,6 +244,7 @@ pub async fn portal(app: &App) -> Result<Portal, AppError> {
     Ok(Portal {
         authorizations,
         grants,
+        products,
         usage,
         audit_size: size,
         checkpoint: checkpoint.map_err(|e| AppError::Internal(e.to_string()))?,

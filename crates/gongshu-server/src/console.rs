@@ -30,6 +30,7 @@ static TEMPLATES: std::sync::LazyLock<Result<Environment<'static>, minijinja::Er
         env.add_template("datasets.html", include_str!("../templates/datasets.html"))?;
         env.add_template("dataset.html", include_str!("../templates/dataset.html"))?;
         env.add_template("sandbox.html", include_str!("../templates/sandbox.html"))?;
+        env.add_template("products.html", include_str!("../templates/products.html"))?;
         env.add_template("portal.html", include_str!("../templates/portal.html"))?;
         Ok(env)
     });
@@ -79,6 +80,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/sandbox",
             get(crate::console_sandbox::sandbox_page).post(crate::console_sandbox::sandbox_submit),
+        )
+        .route(
+            "/console/products",
+            get(crate::console_products::products_page),
+        )
+        .route(
+            "/console/products/{id}/decision",
+            post(crate::console_products::decision_submit),
         )
         .route("/portal", get(portal_page))
         .route("/assets/receipt.js", get(receipt_js))

@@ -20,6 +20,7 @@ pub mod auth;
 pub mod config;
 pub mod console;
 mod console_datasets;
+mod console_products;
 mod console_sandbox;
 pub mod error;
 pub mod metrics;

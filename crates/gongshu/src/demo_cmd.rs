@@ -404,26 +404,22 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         );
     }
 
-    println!("9. 二级市场主体签发接口密钥");
-    let key = gongshu_app::api_keys::issue_api_key(
-        &app,
-        &bank_admin.actor,
-        &gongshu_app::api_keys::NewApiKey {
-            org_id: bank.clone(),
-            scope: "product:utility-payment-score/scenario:smb-credit".into(),
-            valid_days: 90,
-        },
-    )
-    .await
-    .map_err(e)?;
-    let key_actor = gongshu_app::api_keys::authenticate_api_key(&app, &key.key)
-        .await
-        .map_err(e)?;
     println!(
-        "  · 密钥 {}… 属于机构 {}",
-        &key.key.chars().take(12).collect::<String>(),
-        key_actor.org_id
+        "9. 数据产品：起草 → 自动检查 → 三方审核 → 登记上架 → 订阅与密钥 → 企业授权 → 调用 → 溯源"
     );
+    let (product_key, product_id) = crate::demo_products::run(
+        &app,
+        &crate::demo_products::Parties {
+            operator: &op_admin.actor,
+            operator_reviewer: &op_reviewer.actor,
+            agency: &ia_approver.actor,
+            regulator: &fin_regulator.actor,
+            bureau: &inspector.actor,
+            bank: &bank_admin.actor,
+        },
+        &power_bill,
+    )
+    .await?;
 
     println!("10. 越权尝试（均被拒绝并记入审计日志）");
     for (who, what, result) in [
@@ -566,6 +562,13 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     println!("\n供电公司数据加载（数据集 {bills_id}）：");
     println!(
         "  GONGSHU_API_KEY={power_key} gongshu dataset load --server http://{} --resource {bills_id} --file 账单.csv --mode append",
+        args.listen
+    );
+    println!("\n信用社调用数据产品（订阅密钥，企业须已授权）：");
+    println!(
+        "  curl -s -H 'Authorization: Bearer {product_key}' -H 'Content-Type: application/json' \\\n    -d '{{\"scenario\": \"{}\", \"params\": {{\"enterprise\": \"{}\", \"months\": 12}}}}' \\\n    http://{}/api/v1/products/{product_id}/calls",
+        crate::demo_products::SCENARIO,
+        credit_code(&format!("9113063{:010}", 3_000_000)),
         args.listen
     );
     if args.no_serve {

@@ -7,6 +7,7 @@ mod dataset_cmd;
 mod demo_cmd;
 mod demo_data;
 mod demo_governance;
+mod demo_products;
 mod demo_sandbox;
 mod runtime;
 mod serve_cmd;

@@ -609,6 +609,34 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
     assert!(tables.contains("0.9 / 1"), "{tables}");
     shot(&client, "07-sandbox-dp").await;
 
+    // The operator's products page: the demo's listed credit product and
+    // the bank's calls, no template, no identifier.
+    client
+        .goto(&format!("{base}/console/products"))
+        .await
+        .unwrap();
+    let products = client
+        .wait()
+        .for_element(Locator::Id("products"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        products.contains("小微企业电费缴纳核验") && products.contains("已上架"),
+        "{products}"
+    );
+    let calls = client
+        .find(Locator::Id("calls"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(calls.contains("小微企业信用评价"), "{calls}");
+    shot(&client, "09-products").await;
+
     // The public portal names the authorized operator and its term.
     client.goto(&format!("{base}/portal")).await.unwrap();
     let authorizations = client
@@ -623,6 +651,14 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         authorizations.contains("涞源县数字经济运营有限公司"),
         "{authorizations}"
     );
+    let listed = client
+        .find(Locator::Id("products"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(listed.contains("0.50 元/次"), "{listed}");
     shot(&client, "08-public-portal").await;
     client.close().await.unwrap();
 }

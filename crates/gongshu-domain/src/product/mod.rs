@@ -35,6 +35,16 @@ pub enum ProductKind {
 }
 
 impl ProductKind {
+    /// Chinese label.
+    pub const fn label_zh(self) -> &'static str {
+        match self {
+            Self::Verification => "核验",
+            Self::Statistics => "统计分析",
+            Self::Score => "评分模型",
+            Self::Extract => "汇总数据",
+        }
+    }
+
     /// Whether calls are about one subject (and need its consent).
     pub const fn needs_subject(self) -> bool {
         matches!(self, Self::Verification | Self::Score)
@@ -56,6 +66,16 @@ pub enum Category {
 }
 
 impl Category {
+    /// Chinese label.
+    pub const fn label_zh(self) -> &'static str {
+        match self {
+            Self::PublicGovernance => "公共治理",
+            Self::PublicWelfare => "公益事业",
+            Self::IndustryDevelopment => "产业发展",
+            Self::SectorDevelopment => "行业发展",
+        }
+    }
+
     /// Whether use is free of charge (S-6.6).
     pub const fn is_free(self) -> bool {
         matches!(self, Self::PublicGovernance | Self::PublicWelfare)
@@ -74,6 +94,18 @@ pub enum BillingUnit {
     PerPeriod,
     /// Per unit of output, e.g. per report (按件).
     PerUnit,
+}
+
+impl BillingUnit {
+    /// The unit in Chinese, as in `元/次`.
+    pub const fn unit_zh(self) -> &'static str {
+        match self {
+            Self::PerCall => "次",
+            Self::PerVolume => "条",
+            Self::PerPeriod => "月",
+            Self::PerUnit => "件",
+        }
+    }
 }
 
 /// A product version's definition, as the operator drafts it.

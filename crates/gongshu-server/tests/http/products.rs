@@ -494,6 +494,33 @@ async fn a_bank_calls_a_consented_verification_after_review_and_listing(t: TestA
     assert_eq!(last["outcome"], "ok");
     assert_eq!(last["details"]["consent"], c["id"]);
     assert_eq!(last["details"]["fingerprint"], out["fingerprint"]);
+    // The public portal lists the product with its price; the console
+    // shows it to the bank without its template.
+    let portal = t
+        .get("/api/v1/public/portal", Auth::None)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        portal["products"][0]["name"], "居民用水活跃度核验",
+        "{portal}"
+    );
+    assert_eq!(portal["products"][0]["price"], "0.50 元/次");
+    assert_eq!(portal["products"][0]["status"], "已上架");
+    let page = t
+        .get("/console/products", Auth::CookieNoCsrf(&bank.officer))
+        .await;
+    page.expect(200);
+    let html = page.text();
+    assert!(
+        html.contains("居民用水活跃度核验") && html.contains("已上架"),
+        "{html}"
+    );
+    assert!(!html.contains("count(*)") && !html.contains(RAW_ACCOUNT));
+    assert!(
+        html.contains("WATE****7315"),
+        "the bank sees its consent, masked"
+    );
     let calls = t
         .get("/api/v1/product-calls", Auth::Cookie(&bank.officer))
         .await
@@ -803,6 +830,43 @@ async fn roles_that_must_not_act_on_products_are_refused(t: TestApp) {
     decide(&t, &id, &m.agency_officer, "approve", None)
         .await
         .error(403, "forbidden");
+    // The console offers the form to a party that has not decided yet,
+    // and takes its decision (with the session's CSRF token).
+    let html = t
+        .get("/console/products", Auth::CookieNoCsrf(&m.regulator))
+        .await
+        .text();
+    assert!(html.contains("提交审核意见"), "{html}");
+    let html = t
+        .get("/console/products", Auth::CookieNoCsrf(&m.water))
+        .await
+        .text();
+    assert!(
+        !html.contains("居民用水活跃度核验"),
+        "a data source unit sees no draft"
+    );
+    let form = |csrf: &str| format!("csrf={csrf}&verdict=approve&reason=").into_bytes();
+    let path = format!("/console/products/{id}/decision");
+    let html = t
+        .send(
+            axum::http::Method::POST,
+            &path,
+            Auth::CookieNoCsrf(&m.regulator),
+            Some(("application/x-www-form-urlencoded", form("forged"))),
+        )
+        .await
+        .text();
+    assert!(html.contains("表单已过期"), "{html}");
+    let html = t
+        .send(
+            axum::http::Method::POST,
+            &path,
+            Auth::CookieNoCsrf(&m.regulator),
+            Some(("application/x-www-form-urlencoded", form(&m.regulator.csrf))),
+        )
+        .await
+        .text();
+    assert!(html.contains("已提交审核意见"), "{html}");
     // Not approved yet: cannot be listed.
     t.post(
         &format!("/api/v1/products/{id}/listing"),
@@ -812,7 +876,7 @@ async fn roles_that_must_not_act_on_products_are_refused(t: TestApp) {
     .await
     .error(409, "product.transition");
     // A participant does not suspend; nobody changes an approved version in place.
-    for s in [&m.regulator, &m.bureau, &m.agency] {
+    for s in [&m.bureau, &m.agency] {
         decide(&t, &id, s, "approve", None).await.expect(200);
     }
     t.put(

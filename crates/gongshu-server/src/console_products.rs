@@ -1,0 +1,171 @@
+//! Console page of data products (数据产品和服务): every product the
+//! caller may see with its versions, review state and registration; a
+//! review form for the parties of a version in review; the participant's
+//! subscriptions, consents and calls; re-licensing signals for the
+//! operator and the supervisors. Forms carry the session's CSRF token.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use gongshu_app::products::{self, ProductDecision, ProductView};
+use gongshu_app::{Actor, AppError};
+use gongshu_domain::OrgKind;
+use minijinja::context;
+use serde::Deserialize;
+
+use crate::auth::{SESSION_COOKIE, cookie};
+use crate::console::{error_page, render};
+use crate::state::AppState;
+
+fn product_ctx(p: &ProductView, actor: &Actor) -> minijinja::Value {
+    let latest = p.versions.last();
+    let def = latest.map(|v| &v.definition);
+    let decided = latest.is_some_and(|v| {
+        v.decisions
+            .iter()
+            .any(|d| d.round == v.review_round && d.party_org == actor.org_id)
+    });
+    let party = latest.is_some_and(|v| v.parties.iter().any(|x| x.org_id == actor.org_id));
+    context! {
+        id => p.id,
+        name => p.name,
+        kind => def.map(|d| d.kind.label_zh()),
+        category => def.map(|d| d.category.label_zh()),
+        price => def.map(|d| if d.category.is_free() { "免费".to_owned() } else { format!("{} 元/{}", d.price, d.billing_unit.unit_zh()) }),
+        scenarios => def.map(|d| d.scenarios.join("、")),
+        version => latest.map(|v| v.version),
+        status => latest.map(|v| v.status_label),
+        offered => p.offered_version,
+        registration => latest.and_then(|v| v.registration_code.clone()),
+        approvals => latest.map(|v| v.decisions.iter().filter(|d| d.round == v.review_round && d.verdict == "approve").count()),
+        parties => latest.map(|v| v.parties.len()),
+        rejections => latest.map(|v| v.decisions.iter().filter(|d| d.verdict == "reject").map(|d| d.reason.clone().unwrap_or_default()).collect::<Vec<_>>()),
+        can_decide => party && !decided && latest.is_some_and(|v| v.status == "in_review"),
+    }
+}
+
+async fn page(state: &AppState, headers: &HeaderMap, message: Option<String>) -> Response {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Redirect::to("/login").into_response();
+    };
+    let Ok(ctx) = gongshu_app::session::authenticate(&state.app, &token).await else {
+        return Redirect::to("/login").into_response();
+    };
+    let actor = ctx.actor;
+    let app = &state.app;
+    let list = match products::list_products(app, &actor).await {
+        Ok(l) => l,
+        Err(e) => return error_page("无法查看数据产品", &e),
+    };
+    let participant = actor.org_kind == OrgKind::Participant;
+    let supervisor = matches!(
+        actor.org_kind,
+        OrgKind::Operator | OrgKind::ImplementingAgency | OrgKind::DataBureau
+    );
+    let (subs, consents) = if participant {
+        (
+            products::list_my_subscriptions(app, &actor)
+                .await
+                .unwrap_or_default(),
+            products::list_consents(app, &actor, None)
+                .await
+                .unwrap_or_default(),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let calls = if participant || supervisor {
+        products::list_my_calls(app, &actor)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let alerts = if supervisor {
+        products::relicensing_signals(app, &actor)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let csrf = cookie(headers, "gongshu_csrf").unwrap_or_default();
+    render(
+        "products.html",
+        context! {
+            products => list.iter().map(|p| product_ctx(p, &actor)).collect::<Vec<_>>(),
+            participant => participant,
+            supervisor => supervisor,
+            subscriptions => subs.iter().map(|s| context! {
+                id => s.id, product_id => s.product_id, scenario => s.scenario,
+                valid_from => s.valid_from.to_string(), valid_until => s.valid_until.to_string(),
+                revoked => s.revoked_at.is_some(),
+            }).collect::<Vec<_>>(),
+            consents => consents.iter().map(|c| context! {
+                subject => c.subject_masked, scenario => c.scenario,
+                valid_until => c.valid_until.to_string(), revoked => c.revoked_at.is_some(),
+            }).collect::<Vec<_>>(),
+            calls => calls.iter().take(50).map(|c| context! {
+                product => list.iter().find(|p| p.id == c.product_id).map_or(c.product_id.as_str(), |p| p.name.as_str()), called_at => (c.called_at + chrono::TimeDelta::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string(),
+                scenario => c.scenario, units => c.units, price_fen => c.price_fen,
+            }).collect::<Vec<_>>(),
+            calls_total => calls.len(),
+            alerts => alerts.iter().map(|a| context! {
+                participant => a.participant_org, product_id => a.product_id, detail => a.alert.detail_zh,
+            }).collect::<Vec<_>>(),
+            csrf => csrf,
+            message => message,
+        },
+    )
+}
+
+/// `GET /console/products`.
+pub(crate) async fn products_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    page(&state, &headers, None).await
+}
+
+/// A review decision from the page.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DecisionForm {
+    csrf: String,
+    verdict: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /console/products/{id}/decision`.
+pub(crate) async fn decision_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<DecisionForm>,
+) -> Response {
+    let Some(token) = cookie(&headers, SESSION_COOKIE) else {
+        return Redirect::to("/login").into_response();
+    };
+    let Ok(ctx) = gongshu_app::session::authenticate(&state.app, &token).await else {
+        return Redirect::to("/login").into_response();
+    };
+    if !ctx.csrf_ok(&f.csrf) {
+        return error_page(
+            "表单已过期，请刷新页面后重试",
+            &AppError::Unauthenticated("csrf"),
+        );
+    }
+    let input = ProductDecision {
+        verdict: f.verdict,
+        reason: Some(f.reason).filter(|r| !r.trim().is_empty()),
+    };
+    let message = match products::decide_product(&state.app, &ctx.actor, &id, &input).await {
+        Ok(v) => format!(
+            "已提交审核意见：{}（当前状态：{}）",
+            v.name,
+            v.versions.last().map_or("", |x| x.status_label)
+        ),
+        Err(AppError::Validation(f)) => f
+            .first()
+            .map_or_else(|| "输入有误".to_owned(), |x| x.message.clone()),
+        Err(e) => e.message_zh(),
+    };
+    page(&state, &headers, Some(message)).await
+}
