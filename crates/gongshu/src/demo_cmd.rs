@@ -36,8 +36,39 @@ pub(crate) fn credit_code(body17: &str) -> String {
 struct Person {
     actor: Actor,
     username: String,
+    display_name: String,
+    roles: Vec<String>,
     password: String,
     totp_secret: String,
+}
+
+impl Person {
+    fn account(&self, organisation: &str) -> serde_json::Value {
+        serde_json::json!({
+            "username": self.username,
+            "display_name": self.display_name,
+            "organisation": organisation,
+            "roles": self.roles,
+            "password": self.password,
+            "totp_secret": self.totp_secret,
+        })
+    }
+}
+
+/// Writes `DIR/demo-accounts.json`, readable by its owner only: the demo's
+/// accounts and keys are real credentials of this local platform.
+fn write_accounts(dir: &std::path::Path, accounts: &serde_json::Value) -> Result<(), String> {
+    use std::io::Write as _;
+    let path = dir.join("demo-accounts.json");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let text = serde_json::to_string_pretty(accounts).map_err(|x| x.to_string())?;
+    options
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|x| format!("无法写入 {}：{x}", path.display()))
 }
 
 pub(crate) fn e(err: AppError) -> String {
@@ -122,6 +153,8 @@ async fn person(
     Ok(Person {
         actor,
         username: c.username,
+        display_name: name.to_owned(),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
         password: c.password,
         totp_secret: c.totp_secret,
     })
@@ -564,11 +597,46 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         "  GONGSHU_API_KEY={power_key} gongshu dataset load --server http://{} --resource {bills_id} --file 账单.csv --mode append",
         args.listen
     );
+    let sample_enterprise = credit_code(&format!("9113063{:010}", 3_000_000));
+    let accounts = serde_json::json!({
+        "console": format!("http://{}/", args.listen),
+        "users": [
+            { "username": boot.username, "display_name": "平台管理员", "organisation": "涞源县数据和政务服务局",
+              "roles": ["admin"], "password": boot.password, "totp_secret": boot.totp_secret },
+            ia_approver.account("涞源县数据和政务服务局"),
+            inspector.account("涞源县数据管理部门"),
+            op_admin.account("涞源县数字经济运营有限公司"),
+            op_reviewer.account("涞源县数字经济运营有限公司"),
+            power_officer.account("国网涞源县供电公司"),
+            power_reviewer.account("国网涞源县供电公司"),
+            power_admin.account("国网涞源县供电公司"),
+            fin_regulator.account("涞源县地方金融监督管理局"),
+            bank_admin.account("涞源县农村信用合作联社"),
+            ops_admin.account("平台运维中心"),
+        ],
+        "api_keys": [
+            { "organisation": "国网涞源县供电公司", "key": power_key, "scope": format!("dataset:{bills_id}/load"),
+              "use": "gongshu dataset load --resource <id> --file <csv>" },
+            { "organisation": "涞源县农村信用合作联社", "key": product_key, "scope": "product subscription",
+              "sample_call": {
+                  "method": "POST",
+                  "url": format!("http://{}/api/v1/products/{product_id}/calls", args.listen),
+                  "product_id": product_id,
+                  "scenario": crate::demo_products::SCENARIO,
+                  "params": { "enterprise": sample_enterprise, "months": 12 },
+              } },
+        ],
+    });
+    write_accounts(&data_dir, &accounts)?;
+    println!(
+        "\n演示账号、口令、动态口令密钥与接口密钥已写入 {}（仅本机可读）",
+        data_dir.join("demo-accounts.json").display()
+    );
     println!("\n信用社调用数据产品（订阅密钥，企业须已授权）：");
     println!(
         "  curl -s -H 'Authorization: Bearer {product_key}' -H 'Content-Type: application/json' \\\n    -d '{{\"scenario\": \"{}\", \"params\": {{\"enterprise\": \"{}\", \"months\": 12}}}}' \\\n    http://{}/api/v1/products/{product_id}/calls",
         crate::demo_products::SCENARIO,
-        credit_code(&format!("9113063{:010}", 3_000_000)),
+        sample_enterprise,
         args.listen
     );
     if args.no_serve {

@@ -35,6 +35,33 @@ fn the_demo_runs_the_lifecycle_and_its_log_verifies() {
     ] {
         assert!(stdout.contains(step), "missing {step:?} in\n{stdout}");
     }
+    // The accounts file holds every printed account and a ready product
+    // call for the bank's key, readable by its owner only.
+    let path = data.join("demo-accounts.json");
+    let accounts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let users = accounts["users"].as_array().unwrap();
+    assert!(users.len() >= 10, "{accounts}");
+    assert!(
+        users
+            .iter()
+            .all(|u| u["password"].as_str().is_some_and(|p| p.len() >= 12)
+                && u["totp_secret"].as_str().is_some_and(|s| !s.is_empty()))
+    );
+    let call = &accounts["api_keys"][1]["sample_call"];
+    assert_eq!(call["scenario"], "小微企业信用评价");
+    assert!(
+        accounts["api_keys"][1]["key"]
+            .as_str()
+            .unwrap()
+            .starts_with("gsk_")
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "only the owner reads the accounts file");
+    }
     // A second run into the same directory is refused rather than mixed in.
     let again = Command::new(env!("CARGO_BIN_EXE_gongshu"))
         .args(["demo", "--no-serve", "--data-dir"])

@@ -27,7 +27,7 @@ pub struct AlertView {
     pub product_id: String,
 }
 
-/// The signals of the last [`WINDOW_DAYS`] days.
+/// The signals of the last 7 days (`WINDOW_DAYS`).
 ///
 /// # Errors
 /// 403 for anyone but the operator, the implementing agency and the data
