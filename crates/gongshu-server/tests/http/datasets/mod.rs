@@ -123,14 +123,29 @@ pub(super) async fn dataset(t: &TestApp, s: &Session, id: &str) -> Resp {
     .await
 }
 
+/// Whether any file under `dir` holds `needle`. Files that vanish while
+/// the walk runs (the audit log publishes through temporary files that it
+/// renames) are skipped; any other error fails the test.
 pub(super) fn files_contain(dir: &std::path::Path, needle: &[u8]) -> bool {
-    std::fs::read_dir(dir).unwrap().any(|e| {
-        let p = e.unwrap().path();
+    let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+    let mut entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if gone(&e) => return false,
+        Err(e) => panic!("{}: {e}", dir.display()),
+    };
+    entries.any(|e| {
+        let p = match e {
+            Ok(e) => e.path(),
+            Err(e) if gone(&e) => return false,
+            Err(e) => panic!("{}: {e}", dir.display()),
+        };
         if p.is_dir() {
-            files_contain(&p, needle)
-        } else {
-            let b = std::fs::read(&p).unwrap();
-            b.windows(needle.len()).any(|w| w == needle)
+            return files_contain(&p, needle);
+        }
+        match std::fs::read(&p) {
+            Ok(b) => b.windows(needle.len()).any(|w| w == needle),
+            Err(e) if gone(&e) => false,
+            Err(e) => panic!("{}: {e}", p.display()),
         }
     })
 }
