@@ -17,7 +17,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
@@ -109,7 +109,11 @@ fn write_inner<R: Read>(
     // it are still parsed, so the earliest malformed row is the one reported.
     let abort = AtomicU64::new(u64::MAX);
     let (work, queue) = sync_channel::<Chunk>(workers * 2);
-    let queue = Mutex::new(queue);
+    // Shared by the workers only: when the last one stops (finished, or
+    // stopped early on a malformed chunk or a failed encoder), the queue
+    // closes and a reader blocked on a full queue wakes with an error
+    // instead of waiting for ever.
+    let queue = Arc::new(Mutex::new(queue));
     // Stages: this thread reads and splits the input into chunks of whole
     // records; `workers` threads parse, check and profile them; one thread
     // encodes, compresses and encrypts the batches in input order. Bounded
@@ -119,14 +123,15 @@ fn write_inner<R: Read>(
         let encoder = scope.spawn(move || encode_in_order(writer, &received));
         let mut handles = Vec::with_capacity(workers);
         for _ in 0..workers {
-            let (batches, queue, abort) = (batches.clone(), &queue, &abort);
+            let (batches, queue, abort) = (batches.clone(), Arc::clone(&queue), &abort);
             handles.push(scope.spawn(move || {
                 parse_worker(
-                    schema, options, encoding, pseudonyms, queue, &batches, abort,
+                    schema, options, encoding, pseudonyms, &queue, &batches, abort,
                 )
             }));
         }
         drop(batches);
+        drop(queue);
         let mut read_failure = None;
         while abort.load(Ordering::Relaxed) == u64::MAX {
             match chunker.next_chunk() {

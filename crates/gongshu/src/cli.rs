@@ -22,6 +22,9 @@ pub enum Command {
     Admin(AdminCommand),
     /// 演示：建立示例县的机构与用户，走通全流程，然后启动控制台
     Demo(DemoArgs),
+    /// 基准测试（结果记入 BENCHMARKS.md）
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// 数据集：数源单位向本单位目录资源加载数据（CSV、Parquet、PostgreSQL）
     #[command(subcommand)]
     Dataset(DatasetCommand),
@@ -124,6 +127,26 @@ pub struct BootstrapArgs {
     /// 管理员姓名
     #[arg(long, default_value = "平台管理员")]
     pub display_name: String,
+}
+
+/// Benchmarks.
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchCommand {
+    /// 数据产品调用：带审计的核验调用与同一查询的无审计基线（环回 HTTP）
+    Products(BenchProductsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchProductsArgs {
+    /// 演示县数据目录（默认：新建临时目录，结束后删除）
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// 每条路径的调用次数
+    #[arg(long, default_value_t = 2000)]
+    pub calls: usize,
+    /// 并发连接数
+    #[arg(long, default_value_t = 16)]
+    pub connections: usize,
 }
 
 #[derive(Debug, clap::Args)]

@@ -2,6 +2,7 @@
 
 mod admin_cmd;
 mod audit_cmd;
+mod bench_cmd;
 mod cli;
 mod dataset_cmd;
 mod demo_cmd;
@@ -24,6 +25,9 @@ fn main() -> std::process::ExitCode {
             runtime::block_on(admin_cmd::bootstrap(a))
         }
         cli::Command::Demo(a) => runtime::block_on(demo_cmd::run(a)),
+        cli::Command::Bench(cli::BenchCommand::Products(a)) => {
+            runtime::block_on(bench_cmd::products(a))
+        }
         cli::Command::Dataset(cli::DatasetCommand::Load(a)) => {
             runtime::block_on(dataset_cmd::run(a))
         }

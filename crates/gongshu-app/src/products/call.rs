@@ -446,3 +446,73 @@ pub async fn call_product(
         delivered_at: now,
     })
 }
+
+/// The benchmark's baseline (BENCHMARKS.md, `gongshu bench products`): the
+/// sandbox execution of one call of a product, prepared once, without key,
+/// subscription, policy, consent, quota, metering or audit. No route of
+/// the platform serves it; only the benchmark binary does, on loopback.
+#[derive(Debug)]
+pub struct Baseline {
+    sandbox: std::sync::Arc<gongshu_sandbox::Sandbox>,
+    spec: SessionSpec,
+    sql: String,
+    scope: Option<SubjectScope>,
+}
+
+impl Baseline {
+    /// Binds `params` into the offered version of `product_id` and builds
+    /// the operator's session once.
+    ///
+    /// # Errors
+    /// As the call path's parameter and data checks.
+    pub async fn prepare(
+        app: &App,
+        product_id: &str,
+        params: &BTreeMap<String, Value>,
+    ) -> Result<Self, AppError> {
+        let product = {
+            let mut tx = app.store().begin_read().await?;
+            let p = offered(&mut tx, product_id).await;
+            tx.commit().await?;
+            p?
+        }
+        .ok_or_else(|| refused("product.not_offered", "产品未上架或已下架"))?;
+        let def = definition(&product)?;
+        let bound = bind(&def.template, &def.params, params, &|c| {
+            pseudonym(app, c).ok()
+        })
+        .map_err(|e| product_error(&e))?;
+        let spec = session(app, &product.owner_org, &def).await?;
+        let sandbox = app
+            .sandbox()
+            .ok_or_else(|| refused("sandbox.no_vault", "本实例未配置可信数据空间存储"))?
+            .clone();
+        let scope = match (bound.subject, def.subject_column) {
+            (Some(pseudonym), Some(column)) => Some(SubjectScope { column, pseudonym }),
+            _ => None,
+        };
+        Ok(Self {
+            sandbox,
+            spec,
+            sql: bound.sql,
+            scope,
+        })
+    }
+
+    /// Runs the prepared execution once.
+    ///
+    /// # Errors
+    /// The sandbox's refusals.
+    pub async fn run(&self) -> Result<QueryResult, AppError> {
+        let (_tx, ended) = tokio::sync::watch::channel(false);
+        let (_, r) = match &self.scope {
+            Some(s) => {
+                self.sandbox
+                    .query_subject(&self.spec, &self.sql, s, ended)
+                    .await
+            }
+            None => self.sandbox.query(&self.spec, &self.sql, ended).await,
+        };
+        r.map_err(crate::sandbox::app_error)
+    }
+}

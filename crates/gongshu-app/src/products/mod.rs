@@ -30,7 +30,7 @@ use crate::{Actor, App, AuditEvent, new_id};
 
 pub use alerts::{AlertView, relicensing_signals};
 pub use assets::{AssetView, IP_TERMS_ZH, NewAsset, list_assets, register_asset};
-pub use call::{CallInput, CallOutput, call_product};
+pub use call::{Baseline, CallInput, CallOutput, call_product};
 pub use consent::{
     ConsentView, NewConsent, RevokeConsent, list_consents, record_consent, revoke_consent,
 };

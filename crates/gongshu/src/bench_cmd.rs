@@ -1,0 +1,235 @@
+//! `gongshu bench products`: audited product calls over loopback against
+//! the same query served without key, policy, consent, quota, metering and
+//! audit, in the same run (BENCHMARKS.md). The county comes from the demo;
+//! the load generator is a pooled HTTP/1.1 client with a fixed number of
+//! connections, each sending its share of the calls one after another.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::routing::post;
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use crate::cli::{BenchProductsArgs, DemoArgs, Location};
+use crate::runtime;
+
+/// One measured series.
+struct Series {
+    calls: usize,
+    failed: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Series {
+    fn per_second(&self) -> f64 {
+        // Display only: the ratio of two measured rates.
+        #[allow(clippy::cast_precision_loss, reason = "a displayed rate")]
+        let n = self.calls as f64;
+        n / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    fn percentile(&self, p: usize) -> Duration {
+        let mut l = self.latencies.clone();
+        l.sort();
+        l.get((l.len() * p / 100).min(l.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+async fn fire(
+    client: HttpClient,
+    url: String,
+    auth: Option<String>,
+    body: Bytes,
+    calls: usize,
+    connections: usize,
+) -> Series {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let share = calls / connections + usize::from(c < calls % connections);
+        let (client, url, auth, body) = (client.clone(), url.clone(), auth.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(share);
+            let mut failed = 0;
+            for _ in 0..share {
+                let mut req = hyper::Request::post(&url).header("content-type", "application/json");
+                if let Some(a) = &auth {
+                    req = req.header("authorization", a);
+                }
+                let Ok(req) = req.body(Full::new(body.clone())) else {
+                    failed += 1;
+                    continue;
+                };
+                let t = Instant::now();
+                match client.request(req).await {
+                    Ok(resp) => {
+                        let ok = resp.status().is_success();
+                        let _ = resp.into_body().collect().await;
+                        if ok {
+                            lat.push(t.elapsed());
+                        } else {
+                            failed += 1;
+                        }
+                    }
+                    Err(_) => failed += 1,
+                }
+            }
+            (lat, failed)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(calls);
+    let mut failed = 0;
+    for t in tasks {
+        if let Ok((l, f)) = t.await {
+            latencies.extend(l);
+            failed += f;
+        }
+    }
+    Series {
+        calls: latencies.len(),
+        failed,
+        elapsed: started.elapsed(),
+        latencies,
+    }
+}
+
+async fn listen() -> Result<(tokio::net::TcpListener, SocketAddr), String> {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let a = l.local_addr().map_err(|e| e.to_string())?;
+    Ok((l, a))
+}
+
+/// Runs the benchmark and prints the table BENCHMARKS.md keeps.
+pub async fn products(args: BenchProductsArgs) -> Result<(), String> {
+    let tmp = std::env::temp_dir().join(format!("gongshu-bench-{}", std::process::id()));
+    let dir = args.data_dir.clone().unwrap_or(tmp);
+    let (probe, addr) = listen().await?;
+    drop(probe);
+    crate::demo_cmd::run(DemoArgs {
+        data_dir: Some(dir.clone()),
+        no_serve: true,
+        listen: addr,
+    })
+    .await?;
+    let accounts: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("demo-accounts.json")).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let key = &accounts["api_keys"][1];
+    let sample = &key["sample_call"];
+    let product = sample["product_id"]
+        .as_str()
+        .ok_or("demo-accounts.json 缺少产品")?;
+    let params: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_value(sample["params"].clone()).map_err(|e| e.to_string())?;
+    let body = Bytes::from(
+        serde_json::json!({ "scenario": sample["scenario"], "params": params }).to_string(),
+    );
+    let cfg = runtime::config(&Location {
+        data_dir: dir.clone(),
+        database_url: None,
+        config: None,
+    })?;
+    let app = runtime::open(&cfg).await?;
+
+    let (audited, audited_addr) = listen().await?;
+    let state = gongshu_server::AppState::new(app.clone(), cfg);
+    tokio::spawn(gongshu_server::serve(state, audited));
+    let baseline = Arc::new(
+        gongshu_app::products::Baseline::prepare(&app, product, &params)
+            .await
+            .map_err(crate::demo_cmd::e)?,
+    );
+    let router = axum::Router::new().route(
+        "/baseline",
+        post(move || {
+            let b = Arc::clone(&baseline);
+            async move { Json(b.run().await.map_err(|e| e.code()).map(|r| r.rows)) }
+        }),
+    );
+    let (base, base_addr) = listen().await?;
+    tokio::spawn(async move { axum::serve(base, router).await });
+
+    let client: HttpClient = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(args.connections)
+        .build_http();
+    let auth = key["key"].as_str().map(|k| format!("Bearer {k}"));
+    let audited_url = format!("http://{audited_addr}/api/v1/products/{product}/calls");
+    let base_url = format!("http://{base_addr}/baseline");
+    // Warm both paths (pools, page cache, plans) before measuring.
+    fire(
+        client.clone(),
+        base_url.clone(),
+        None,
+        body.clone(),
+        50,
+        args.connections,
+    )
+    .await;
+    fire(
+        client.clone(),
+        audited_url.clone(),
+        auth.clone(),
+        body.clone(),
+        50,
+        args.connections,
+    )
+    .await;
+    let b = fire(
+        client.clone(),
+        base_url,
+        None,
+        body.clone(),
+        args.calls,
+        args.connections,
+    )
+    .await;
+    let a = fire(
+        client,
+        audited_url,
+        auth,
+        body,
+        args.calls,
+        args.connections,
+    )
+    .await;
+    println!("\n| path | calls | failed | calls/s | p50 | p99 |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, s) in [
+        (
+            "baseline: same query, no key/policy/consent/metering/audit",
+            &b,
+        ),
+        ("audited verification call", &a),
+    ] {
+        println!(
+            "| {name} | {} | {} | {:.0} | {:.1} ms | {:.1} ms |",
+            s.calls,
+            s.failed,
+            s.per_second(),
+            s.percentile(50).as_secs_f64() * 1e3,
+            s.percentile(99).as_secs_f64() * 1e3
+        );
+    }
+    println!(
+        "\naudited / baseline throughput: {:.2} (target ≥ 0.70); audited calls/s target ≥ 5000; p99 target ≤ 20 ms",
+        a.per_second() / b.per_second().max(1e-9)
+    );
+    if args.data_dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
