@@ -100,6 +100,7 @@ async fn page(state: &AppState, headers: &HeaderMap, message: Option<String>) ->
                 id => s.id, product_id => s.product_id, scenario => s.scenario,
                 valid_from => s.valid_from.to_string(), valid_until => s.valid_until.to_string(),
                 revoked => s.revoked_at.is_some(),
+                calls_today => s.calls_today, daily_quota => s.daily_quota,
             }).collect::<Vec<_>>(),
             consents => consents.iter().map(|c| context! {
                 subject => c.subject_masked, scenario => c.scenario,

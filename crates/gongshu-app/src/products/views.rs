@@ -284,9 +284,14 @@ pub struct MySubscription {
     pub valid_until: NaiveDate,
     /// Revoked.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Calls today (Asia/Shanghai).
+    pub calls_today: i64,
+    /// The product's daily quota, when it is on offer.
+    pub daily_quota: Option<u32>,
 }
 
-/// The caller's organisation's product subscriptions.
+/// The caller's organisation's product subscriptions, with today's use of
+/// the quota.
 ///
 /// # Errors
 /// Store errors.
@@ -294,20 +299,29 @@ pub async fn list_my_subscriptions(
     app: &App,
     actor: &Actor,
 ) -> Result<Vec<MySubscription>, AppError> {
+    let today = shanghai_today(app.clock().now());
     let mut tx = app.store().begin_read().await?;
     let rows = tx.list_product_subscriptions_of_org(&actor.org_id).await?;
-    tx.commit().await?;
-    Ok(rows
-        .into_iter()
-        .map(|s| MySubscription {
+    let mut out = Vec::with_capacity(rows.len());
+    for s in rows {
+        let calls_today = tx.count_product_calls(&s.id, today).await?;
+        let daily_quota = super::offered(&mut tx, &s.product_id)
+            .await?
+            .and_then(|p| definition(&p).ok())
+            .map(|d| d.daily_quota);
+        out.push(MySubscription {
             id: s.id,
             product_id: s.product_id,
             scenario: s.scenario,
             valid_from: s.valid_from,
             valid_until: s.valid_until,
             revoked_at: s.revoked_at,
-        })
-        .collect())
+            calls_today,
+            daily_quota,
+        });
+    }
+    tx.commit().await?;
+    Ok(out)
 }
 
 /// A metered call.
