@@ -55,12 +55,14 @@ mod api_keys;
 mod appeals;
 mod audit_index;
 mod catalog;
+mod consents;
 mod datasets;
 mod dp_budgets;
 mod error;
 mod evaluations;
 mod grants;
 mod organisations;
+mod product_calls;
 mod products;
 mod releases;
 mod reviews;
@@ -94,9 +96,11 @@ pub(crate) fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 pub use appeals::*;
 pub use catalog::*;
+pub use consents::*;
 pub use datasets::*;
 pub use evaluations::*;
 pub use grants::*;
+pub use product_calls::*;
 pub use products::*;
 pub use releases::*;
 pub use sandbox_jobs::*;
