@@ -9,6 +9,7 @@
 #![deny(clippy::float_arithmetic)]
 #![warn(missing_docs)]
 
+pub mod accounting;
 pub mod agreement;
 pub mod appeal;
 pub mod calendar;
@@ -27,6 +28,7 @@ pub mod inspection;
 pub mod money;
 pub mod org;
 pub mod person;
+pub mod pricing;
 pub mod product;
 pub mod review;
 pub mod scenario;
