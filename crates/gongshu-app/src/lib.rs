@@ -17,6 +17,7 @@ pub mod datasets;
 pub mod egress;
 pub mod error;
 pub mod evaluations;
+pub mod finance;
 pub mod inbox;
 pub mod orgs;
 pub mod portal;

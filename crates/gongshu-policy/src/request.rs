@@ -114,6 +114,14 @@ actions! {
     /// Run the data bureau's supervision: inspections, incidents,
     /// evaluations (监督检查与评估).
     SupervisionManage => "supervision.manage",
+    /// Set government-guided prices: the pricing authority's maximum
+    /// allowed revenue, the implementing agency's caps and revenue shares
+    /// (定价管理, S-5.1, S-5.2).
+    PricingManage => "pricing.manage",
+    /// Keep the operator's separate account: actual prices, statements,
+    /// credit notes, journal entries, period closing, reports (专账与计费,
+    /// S-5.3, S-6.2-6).
+    FinanceManage => "finance.manage",
 }
 
 impl fmt::Display for Action {

@@ -180,6 +180,27 @@ impl StoreTx {
         Ok(n)
     }
 
+    /// Records per action between `from` (inclusive) and `until`
+    /// (exclusive), most frequent first (for the annual report)
+    pub async fn count_audit_actions_between(
+        &mut self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = on_conn!(self, |conn| {
+            sqlx::query_as(
+                "SELECT action_code, COUNT(*) AS n FROM audit_index \
+                 WHERE occurred_at >= $1 AND occurred_at < $2 \
+                 GROUP BY action_code ORDER BY n DESC, action_code",
+            )
+            .bind(micros(from))
+            .bind(micros(until))
+            .fetch_all(conn)
+            .await?
+        });
+        Ok(rows)
+    }
+
     /// Every indexed ledger index at or after `from`, ascending (to find the
     /// gaps a crash left; only read when the count shows there are some)
     pub async fn audit_indices_from(&mut self, from: i64) -> Result<Vec<i64>, StoreError> {

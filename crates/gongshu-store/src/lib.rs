@@ -54,6 +54,7 @@ mod agreements;
 mod api_keys;
 mod appeals;
 mod audit_index;
+mod billing;
 mod catalog;
 mod consents;
 mod datasets;
@@ -61,7 +62,9 @@ mod dp_budgets;
 mod error;
 mod evaluations;
 mod grants;
+mod journal;
 mod organisations;
+mod pricing;
 mod product_calls;
 mod products;
 mod releases;
@@ -95,11 +98,14 @@ pub(crate) fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 pub use appeals::*;
+pub use billing::*;
 pub use catalog::*;
 pub use consents::*;
 pub use datasets::*;
 pub use evaluations::*;
 pub use grants::*;
+pub use journal::*;
+pub use pricing::*;
 pub use product_calls::*;
 pub use products::*;
 pub use releases::*;
