@@ -194,6 +194,7 @@ pub fn all_routes() -> Vec<RouteDoc> {
         crate::api_sandbox::ROUTES,
         crate::api_releases::ROUTES,
         crate::api_products::ROUTES,
+        crate::api_finance::ROUTES,
     ]
     .concat()
 }
@@ -213,6 +214,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::api_sandbox::routes())
         .merge(crate::api_releases::routes())
         .merge(crate::api_products::routes())
+        .merge(crate::api_finance::routes())
         .route("/api/v1/session", post(login).delete(logout))
         .route("/api/v1/me", get(me))
         .route("/api/v1/public/portal", get(public_portal))

@@ -9,6 +9,7 @@ pub mod api_appeals;
 pub mod api_catalog;
 pub mod api_datasets;
 pub mod api_evaluations;
+pub mod api_finance;
 pub mod api_inbox;
 pub mod api_products;
 pub mod api_releases;

@@ -528,6 +528,14 @@ pub async fn generate(
         OrgKind::Operator => Action::FinanceManage,
         _ => Action::GovernanceManage,
     };
+    // The producer rule first: it names what is wrong, where the policy
+    // would only say "not allowed".
+    if actor.org_kind != kind.producer() {
+        return Err(AppError::Denied {
+            code: "report.wrong_producer",
+            message: format!("{}由{}编制", kind.label_zh(), kind.producer().label_zh()),
+        });
+    }
     let decided = app
         .authorize(
             actor,
@@ -535,12 +543,6 @@ pub async fn generate(
             &workflow(actor, "report", &id, &actor.org_id)?,
         )
         .await?;
-    if actor.org_kind != kind.producer() {
-        return Err(AppError::Denied {
-            code: "report.wrong_producer",
-            message: format!("{}由{}编制", kind.label_zh(), kind.producer().label_zh()),
-        });
-    }
     let today = today(app);
     if i64::from(chrono::Datelike::year(&today)) <= year {
         return Err(AppError::Refused {

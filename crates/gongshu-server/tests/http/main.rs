@@ -20,6 +20,7 @@ mod concurrency;
 mod csrf;
 mod datasets;
 mod evaluations;
+mod finance;
 mod grant_revocation;
 mod input;
 mod login;
