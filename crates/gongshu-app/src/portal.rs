@@ -72,6 +72,8 @@ pub struct Portal {
     pub grants: Vec<GrantItem>,
     /// Products and services on offer.
     pub products: Vec<ProductItem>,
+    /// Annual disclosures, newest first.
+    pub disclosures: Vec<Disclosure>,
     /// Usage statistics.
     pub usage: Vec<Usage>,
     /// Records in the audit log.
@@ -97,6 +99,21 @@ const USAGE: &[(&str, &str)] = &[
     ("product.called", "数据产品调用"),
 ];
 
+/// An annual disclosure of the agency or the operator (§6.3, S-7.2-1).
+#[derive(Debug, Clone, Serialize)]
+pub struct Disclosure {
+    /// Report id (its xlsx is at `/api/v1/public/disclosures/{id}/xlsx`).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Year disclosed.
+    pub year: i64,
+    /// Day generated (Asia/Shanghai).
+    pub generated_on: NaiveDate,
+    /// SHA-256 of the content.
+    pub sha256: String,
+}
+
 /// A product on offer (产品和服务清单, S-7.2-1).
 #[derive(Debug, Clone, Serialize)]
 pub struct ProductItem {
@@ -112,8 +129,11 @@ pub struct ProductItem {
     pub scenarios: Vec<String>,
     /// Use category in Chinese.
     pub category: &'static str,
-    /// Price per unit, e.g. `0.50 元/次`, or `免费`.
+    /// Actual price in force today, e.g. `0.50 元/次`, tiers joined, or
+    /// `免费`.
     pub price: String,
+    /// Upper-limit fee of this year, or `—` when none is set.
+    pub cap: String,
     /// Registration code.
     pub registration_code: String,
     /// `已上架` or `已暂停`.
@@ -202,6 +222,8 @@ pub async fn portal(app: &App) -> Result<Portal, AppError> {
             },
         })
         .collect();
+    let book = crate::finance::PriceBook::load(&mut tx).await?;
+    let month = gongshu_domain::accounting::Month::of(today);
     let mut products = Vec::new();
     for row in tx.list_products().await? {
         let status = match row.status.as_str() {
@@ -219,8 +241,20 @@ pub async fn portal(app: &App) -> Result<Portal, AppError> {
             price: if def.category.is_free() {
                 "免费".into()
             } else {
-                format!("{} 元/{}", def.price, def.billing_unit.unit_zh())
+                book.schedule_for(&row.id, month)
+                    .map(|s| crate::finance::schedule_zh(&s, def.billing_unit.unit_zh()))
+                    .unwrap_or_else(|_| format!("{} 元/{}", def.price, def.billing_unit.unit_zh()))
             },
+            cap: book.cap(&row.id, i64::from(month.year())).map_or_else(
+                || "—".to_owned(),
+                |c| {
+                    format!(
+                        "{} 元/{}",
+                        gongshu_domain::Money::from_fen(c.cap_fen),
+                        def.billing_unit.unit_zh()
+                    )
+                },
+            ),
             registration_code: row.registration_code.clone().unwrap_or_default(),
             status,
             name: def.name,
@@ -236,6 +270,17 @@ pub async fn portal(app: &App) -> Result<Portal, AppError> {
         });
     }
     tx.commit().await?;
+    let disclosures = crate::finance::reports::list(app, None)
+        .await?
+        .into_iter()
+        .map(|r| Disclosure {
+            title: r.doc.title,
+            year: r.year,
+            generated_on: (r.generated_at + chrono::TimeDelta::hours(8)).date_naive(),
+            sha256: r.sha256,
+            id: r.id,
+        })
+        .collect();
     let ledger = std::sync::Arc::clone(app.ledger());
     let (checkpoint, size, vkey) =
         tokio::task::spawn_blocking(move || (ledger.checkpoint(), ledger.size(), ledger.vkey()))
@@ -245,6 +290,7 @@ pub async fn portal(app: &App) -> Result<Portal, AppError> {
         authorizations,
         grants,
         products,
+        disclosures,
         usage,
         audit_size: size,
         checkpoint: checkpoint.map_err(|e| AppError::Internal(e.to_string()))?,

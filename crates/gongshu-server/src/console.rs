@@ -32,6 +32,8 @@ static TEMPLATES: std::sync::LazyLock<Result<Environment<'static>, minijinja::Er
         env.add_template("sandbox.html", include_str!("../templates/sandbox.html"))?;
         env.add_template("products.html", include_str!("../templates/products.html"))?;
         env.add_template("portal.html", include_str!("../templates/portal.html"))?;
+        env.add_template("finance.html", include_str!("../templates/finance.html"))?;
+        env.add_template("report.html", include_str!("../templates/report.html"))?;
         Ok(env)
     });
 
@@ -88,6 +90,22 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/products/{id}/decision",
             post(crate::console_products::decision_submit),
+        )
+        .route(
+            "/console/finance",
+            get(crate::console_finance::finance_page),
+        )
+        .route(
+            "/console/finance/statements",
+            post(crate::console_finance::issue_submit),
+        )
+        .route(
+            "/console/reports/{id}",
+            get(crate::console_finance::report_view),
+        )
+        .route(
+            "/portal/disclosures/{id}",
+            get(crate::console_finance::disclosure_view),
         )
         .route("/portal", get(portal_page))
         .route("/assets/receipt.js", get(receipt_js))

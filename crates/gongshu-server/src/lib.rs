@@ -21,6 +21,7 @@ pub mod auth;
 pub mod config;
 pub mod console;
 mod console_datasets;
+mod console_finance;
 mod console_products;
 mod console_sandbox;
 pub mod error;

@@ -30,6 +30,35 @@ use crate::{Actor, App};
 
 pub use state::PriceBook;
 
+/// A price schedule in words, e.g. `0.80 元/次` or
+/// `0.80 元/次（第 1–3 次），0.60 元/次（第 4 次起）`.
+pub fn schedule_zh(s: &gongshu_domain::pricing::PriceSchedule, unit: &str) -> String {
+    let tiers = s.tiers();
+    if tiers.len() == 1 {
+        return tiers
+            .first()
+            .map_or_else(String::new, |t| format!("{} 元/{unit}", t.unit_price));
+    }
+    tiers
+        .iter()
+        .enumerate()
+        .map(|(i, t)| match tiers.get(i + 1) {
+            Some(next) => format!(
+                "{} 元/{unit}（每月第 {}–{} {unit}）",
+                t.unit_price,
+                t.from_units + 1,
+                next.from_units
+            ),
+            None => format!(
+                "{} 元/{unit}（每月第 {} {unit}起）",
+                t.unit_price,
+                t.from_units + 1
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("，")
+}
+
 /// Today's date in Asia/Shanghai (UTC+8, no daylight saving).
 pub(crate) fn today(app: &App) -> NaiveDate {
     let now = app.clock().now();
@@ -72,7 +101,7 @@ pub(crate) fn workflow(
 /// Who may read prices, the journal and the statements of everyone: the
 /// parties of pricing and supervision, and the operator itself (S-5.3:
 /// audit and supervision).
-pub(crate) fn reads_finance(actor: &Actor) -> bool {
+pub fn reads_finance(actor: &Actor) -> bool {
     matches!(
         actor.org_kind,
         OrgKind::ImplementingAgency

@@ -244,6 +244,44 @@ async fn overage_is_clawed_back_and_reports_open_as_xlsx(t: TestApp) {
         .expect(200)
         .json();
     assert_eq!(seen.as_array().unwrap().len(), 1);
+    // The portal lists the disclosure and the caps and prices in force; the
+    // print view opens for the disclosure only.
+    let portal = t
+        .get("/api/v1/public/portal", Auth::None)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(portal["disclosures"][0]["id"], disclosure["id"]);
+    let listed = portal["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "居民用水活跃度核验")
+        .unwrap();
+    assert_eq!(listed["cap"], "—", "no cap set for 2027 yet: {listed}");
+    let page = t
+        .get(
+            &format!("/portal/disclosures/{}", disclosure["id"].as_str().unwrap()),
+            Auth::None,
+        )
+        .await;
+    page.expect(200);
+    assert!(page.text().contains("公共数据运营服务费上限收费标准"));
+    t.get(&format!("/portal/disclosures/{id}"), Auth::None)
+        .await
+        .expect(404);
+    let console = t.get("/console/finance", Auth::Cookie(&operator)).await;
+    console.expect(200);
+    let html = console.text();
+    assert!(
+        html.contains("月度账单") && html.contains("2026 年度公共数据资源授权运营年度报告"),
+        "{html}"
+    );
+    let printable = t
+        .get(&format!("/console/reports/{id}"), Auth::Cookie(&agency))
+        .await;
+    printable.expect(200);
+    assert!(printable.text().contains("合计"));
     assert_eq!(t.audit_of("report.generated").await.len(), 2);
     assert_books_hold(&t, &agency).await;
     t.assert_audit_log_verifies().await;

@@ -1,0 +1,288 @@
+//! Console pages of pricing, billing and the separate account: revenue
+//! against the maximum allowed revenue (an inline SVG bar, no script),
+//! caps and prices, statements (a participant sees its own), the income
+//! statement and trial balance, reports; the operator issues a month's
+//! statements from the page. Reports and public disclosures have a
+//! print-styled view.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use gongshu_app::finance::reports::{self, Cell, ReportView};
+use gongshu_app::finance::{billing, journal, pricing};
+use gongshu_app::{Actor, AppError};
+use gongshu_domain::{Money, OrgKind};
+use minijinja::context;
+use serde::Deserialize;
+
+use crate::auth::{SESSION_COOKIE, cookie};
+use crate::console::{error_page, render};
+use crate::state::AppState;
+
+async fn actor(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Option<(Actor, gongshu_app::session::SessionContext)> {
+    let token = cookie(headers, SESSION_COOKIE)?;
+    let ctx = gongshu_app::session::authenticate(&state.app, &token)
+        .await
+        .ok()?;
+    Some((ctx.actor.clone(), ctx))
+}
+
+fn shanghai_year(state: &AppState) -> i64 {
+    let now = state.app.clock().now() + chrono::TimeDelta::hours(8);
+    i64::from(chrono::Datelike::year(&now.date_naive()))
+}
+
+async fn page(
+    state: &AppState,
+    headers: &HeaderMap,
+    message: Option<String>,
+    month: &str,
+    month_error: Option<String>,
+) -> Response {
+    let Some((actor, _)) = actor(state, headers).await else {
+        return Redirect::to("/login").into_response();
+    };
+    let app = &state.app;
+    let reader = gongshu_app::finance::reads_finance(&actor);
+    let statements = match billing::list_statements(app, &actor).await {
+        Ok(s) => s,
+        Err(e) => return error_page("无法查看账单", &e),
+    };
+    let orgs: std::collections::BTreeMap<String, String> =
+        gongshu_app::orgs::list_organisations(app, &actor)
+            .await
+            .map(|v| v.into_iter().map(|o| (o.id, o.name)).collect())
+            .unwrap_or_default();
+    let year = shanghai_year(state);
+    let (periods, caps, income, tb, report_list) = if reader {
+        let overview = match pricing::overview(app, &actor).await {
+            Ok(o) => o,
+            Err(e) => return error_page("无法查看价格", &e),
+        };
+        let income = journal::income_statement(app, &actor, year).await.ok();
+        let tb = journal::trial_balance(app, &actor, "2000-01", "2100-12")
+            .await
+            .ok();
+        let report_list = reports::list(app, Some(&actor)).await.unwrap_or_default();
+        (overview.periods, overview.caps, income, tb, report_list)
+    } else {
+        (Vec::new(), Vec::new(), None, None, Vec::new())
+    };
+    let overview_prices = if reader {
+        pricing::overview(app, &actor)
+            .await
+            .map(|o| o.prices)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let csrf = cookie(headers, "gongshu_csrf").unwrap_or_default();
+    render(
+        "finance.html",
+        context! {
+            reader => reader,
+            can_bill => actor.org_kind == OrgKind::Operator,
+            periods => periods.iter().map(|p| {
+                let mar = p.breakdown.maximum_allowed_revenue.fen();
+                let per_mille = if mar > 0 { i128::from(p.revenue.fen()) * 1000 / i128::from(mar) } else { 0 };
+                context! {
+                    year => p.year, trial => p.trial, rate => p.breakdown.profit_rate_pct.to_string(),
+                    mar => p.breakdown.maximum_allowed_revenue.to_string(), revenue => p.revenue.to_string(),
+                    percent => format!("{}.{}", per_mille / 10, per_mille % 10),
+                    bar => (per_mille.clamp(0, 1000) * 160 / 1000),
+                    alert => p.alert.map(|a| serde_json::to_value(a).ok()), alert_zh => p.alert_zh,
+                }
+            }).collect::<Vec<_>>(),
+            caps => caps.iter().map(|c| {
+                let price = overview_prices.iter().rev().find(|x| x.product_id == c.product_id)
+                    .map(|x| gongshu_app::finance::schedule_zh(&x.schedule, c.unit_zh.trim_start_matches("元/")));
+                context! {
+                    product => c.product_name, year => c.year, cap => format!("{} {}", c.cap, c.unit_zh),
+                    price => price.unwrap_or_else(|| "按产品定义价格（不高于上限）".into()), report => c.report_note,
+                }
+            }).collect::<Vec<_>>(),
+            statements => statements.iter().map(|s| context! {
+                month => s.month, participant => orgs.get(&s.participant_org).cloned().unwrap_or_else(|| s.participant_org.clone()),
+                total => s.total.to_string(), credited => s.credited.to_string(), net => s.net.to_string(),
+                lines => s.lines.iter().map(|l| format!("{} {} {}：{} 元", l.product_name, l.units, l.unit_zh, l.amount)).collect::<Vec<_>>().join("；"),
+            }).collect::<Vec<_>>(),
+            year => year,
+            income => income.map(|i| context! {
+                revenue => i.total.revenue.to_string(), shares => i.total.revenue_shares.to_string(),
+                costs => i.total.costs.iter().filter(|(_, m)| *m != Money::ZERO).map(|(c, m)| context! { name => c.label_zh(), amount => m.to_string() }).collect::<Vec<_>>(),
+                result => i.total.operating_result.to_string(),
+            }),
+            tb => tb.map(|t| context! { debit => t.total_debit.to_string(), credit => t.total_credit.to_string(), balanced => t.is_balanced() }),
+            reports => report_list.iter().map(|r| context! {
+                id => r.id, title => r.doc.title, year => r.year, due_on => r.doc.due_on.to_string(), late => r.late,
+            }).collect::<Vec<_>>(),
+            csrf => csrf,
+            message => message,
+            month => month,
+            month_error => month_error,
+        },
+    )
+}
+
+/// `GET /console/finance`.
+pub(crate) async fn finance_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let last_month = gongshu_domain::accounting::Month::of(
+        (state.app.clock().now() + chrono::TimeDelta::hours(8)).date_naive(),
+    );
+    let previous = gongshu_domain::accounting::Month::of(
+        last_month
+            .first_day()
+            .pred_opt()
+            .unwrap_or(last_month.first_day()),
+    );
+    page(&state, &headers, None, &previous.to_string(), None).await
+}
+
+/// The statements form.
+#[derive(Debug, Deserialize)]
+pub(crate) struct IssueForm {
+    csrf: String,
+    month: String,
+}
+
+/// `POST /console/finance/statements`: errors stay next to the field with
+/// the entered month kept.
+pub(crate) async fn issue_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<IssueForm>,
+) -> Response {
+    let Some((actor, ctx)) = actor(&state, &headers).await else {
+        return Redirect::to("/login").into_response();
+    };
+    if !ctx.csrf_ok(&f.csrf) {
+        return error_page(
+            "表单已过期，请刷新页面后重试",
+            &AppError::Unauthenticated("csrf"),
+        );
+    }
+    match billing::issue_statements(&state.app, &actor, f.month.trim()).await {
+        Ok(v) if v.is_empty() => {
+            page(
+                &state,
+                &headers,
+                Some(format!("{} 没有需要出具的新账单", f.month.trim())),
+                &f.month,
+                None,
+            )
+            .await
+        }
+        Ok(v) => {
+            page(
+                &state,
+                &headers,
+                Some(format!("已出具 {} 份 {} 月度账单", v.len(), f.month.trim())),
+                &f.month,
+                None,
+            )
+            .await
+        }
+        Err(AppError::Validation(errors)) => {
+            let msg = errors
+                .first()
+                .map_or_else(|| "输入有误".to_owned(), |e| e.message.clone());
+            page(&state, &headers, None, &f.month, Some(msg)).await
+        }
+        Err(e @ (AppError::Refused { .. } | AppError::Denied { .. })) => {
+            page(&state, &headers, None, &f.month, Some(e.message_zh())).await
+        }
+        Err(e) => error_page("出具账单失败", &e),
+    }
+}
+
+fn cell_text(c: &Cell) -> (String, bool) {
+    match c {
+        Cell::Text(t) => (t.clone(), false),
+        Cell::Money(m) => (m.to_string(), true),
+        Cell::Int(n) => (n.to_string(), true),
+    }
+}
+
+fn report_page(r: &ReportView, back: &str, xlsx: &str) -> Response {
+    let sections: Vec<minijinja::Value> = r
+        .doc
+        .sections
+        .iter()
+        .map(|s| {
+            let mut sums: Vec<Option<(bool, i128)>> = vec![None; s.columns.len()];
+            for row in &s.rows {
+                for (i, c) in row.iter().enumerate() {
+                    let add = match c {
+                        Cell::Money(m) => Some((true, i128::from(m.fen()))),
+                        Cell::Int(n) => Some((false, i128::from(*n))),
+                        Cell::Text(_) => None,
+                    };
+                    if let (Some((money, v)), Some(slot)) = (add, sums.get_mut(i)) {
+                        *slot = Some((money, slot.map_or(0, |(_, x)| x) + v));
+                    }
+                }
+            }
+            let total = s.total.then(|| {
+                sums.iter()
+                    .enumerate()
+                    .map(|(i, v)| match v {
+                        _ if i == 0 => context! { text => "合计", num => false },
+                        Some((true, fen)) => context! { text => i64::try_from(*fen).map(|f| Money::from_fen(f).to_string()).unwrap_or_default(), num => true },
+                        Some((false, n)) => context! { text => n.to_string(), num => true },
+                        None => context! { text => "", num => false },
+                    })
+                    .collect::<Vec<_>>()
+            });
+            context! {
+                title => s.title, columns => s.columns, total => total,
+                numeric => sums.iter().map(Option::is_some).collect::<Vec<_>>(),
+                rows => s.rows.iter().map(|row| row.iter().map(|c| { let (text, num) = cell_text(c); context! { text => text, num => num } }).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            }
+        })
+        .collect();
+    render(
+        "report.html",
+        context! {
+            r => r, sections => sections, back => back, xlsx => xlsx,
+            generated => (r.generated_at + chrono::TimeDelta::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
+        },
+    )
+}
+
+/// `GET /console/reports/{id}`: a report, print-styled.
+pub(crate) async fn report_view(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some((actor, _)) = actor(&state, &headers).await else {
+        return Redirect::to("/login").into_response();
+    };
+    match reports::get(&state.app, Some(&actor), &id).await {
+        Ok(r) => report_page(
+            &r,
+            "/console/finance",
+            &format!("/api/v1/reports/{id}/xlsx"),
+        ),
+        Err(e) => error_page("无法查看报告", &e),
+    }
+}
+
+/// `GET /portal/disclosures/{id}`: a public disclosure, print-styled.
+pub(crate) async fn disclosure_view(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Response {
+    match reports::get(&state.app, None, &id).await {
+        Ok(r) => report_page(
+            &r,
+            "/portal",
+            &format!("/api/v1/public/disclosures/{id}/xlsx"),
+        ),
+        Err(e) => error_page("没有这份信息披露", &e),
+    }
+}
