@@ -392,8 +392,14 @@ mod tests {
     fn the_embedded_policies_load_with_their_ids() {
         let engine = PolicyEngine::new().unwrap();
         let ids = engine.policy_ids();
-        assert_eq!(ids.len(), 21);
-        assert!(ids.iter().any(|id| id == "sod_no_self_approval"));
+        assert_eq!(ids.len(), 23);
+        for id in [
+            "sod_no_self_approval",
+            "pricing_bodies_manage_prices",
+            "operator_keeps_separate_account",
+        ] {
+            assert!(ids.iter().any(|x| x == id), "{id}");
+        }
         assert!(format!("{engine:?}").contains("sod_no_self_approval"));
     }
 
