@@ -109,6 +109,12 @@ pub const ROUTES: &[RouteDoc] = &[
         description: "Query `year`. Revenue, revenue shares, costs per cost-survey category and the operating result, for the year and each month.",
     },
     RouteDoc {
+        method: "get",
+        path: "/api/v1/accounts/revenue-shares",
+        summary: "收益分配表",
+        description: "Query `from`, `to` (`YYYY-MM`). Per month from the journal: fee revenue net of credit notes, the government's share (regulators' costs apart), the regulators' cost compensation, the secondary market's share and the operator's remainder; the parts sum to the revenue exactly.",
+    },
+    RouteDoc {
         method: "post",
         path: "/api/v1/reports",
         summary: "编制年度报告或信息披露",
@@ -170,6 +176,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/accounts/periods/{month}/closing", post(close))
         .route("/api/v1/accounts/trial-balance", get(trial_balance))
         .route("/api/v1/accounts/income-statement", get(income_statement))
+        .route("/api/v1/accounts/revenue-shares", get(revenue_shares))
         .route("/api/v1/reports", post(generate).get(list_reports))
         .route("/api/v1/reports/{id}", get(report))
         .route("/api/v1/reports/{id}/xlsx", get(report_xlsx))
@@ -286,6 +293,14 @@ async fn trial_balance(
     Query(q): Query<RangeQuery>,
 ) -> Res {
     Ok(Json(journal::trial_balance(&s.app, &a.actor, &q.from, &q.to).await?).into_response())
+}
+
+async fn revenue_shares(
+    State(s): State<AppState>,
+    a: Authenticated,
+    Query(q): Query<RangeQuery>,
+) -> Res {
+    Ok(Json(journal::revenue_shares(&s.app, &a.actor, &q.from, &q.to).await?).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -587,3 +587,74 @@ pub(crate) async fn income_of_year(
             .collect::<Result<_, _>>()?,
     })
 }
+
+/// One month's revenue and how it was shared (收益分配表).
+#[derive(Debug, Clone, Serialize)]
+pub struct ShareStatementRow {
+    /// Month.
+    pub month: String,
+    /// Fee revenue net of credit notes.
+    pub revenue: Money,
+    /// Government share, regulators' costs apart.
+    pub government: Money,
+    /// Sector regulators' cost compensation (part of the government's share).
+    pub regulator_costs: Money,
+    /// Secondary-market share.
+    pub market: Money,
+    /// The operator's share: what remains.
+    pub operator: Money,
+}
+
+/// The revenue-share statement of months `from..=to`, from the journal.
+///
+/// # Errors
+/// 422 for malformed months; 403 for non-readers.
+pub async fn revenue_shares(
+    app: &App,
+    actor: &Actor,
+    from: &str,
+    to: &str,
+) -> Result<Vec<ShareStatementRow>, AppError> {
+    require_reader(actor)?;
+    let (from, to) = range(from, to)?;
+    let mut tx = app.store().begin_read().await?;
+    let entries = tx.list_journal_entries(&from, &to).await?;
+    let lines = tx.list_journal_lines(&from, &to).await?;
+    tx.commit().await?;
+    let month_of: BTreeMap<&str, &str> = entries
+        .iter()
+        .map(|e| (e.id.as_str(), e.month.as_str()))
+        .collect();
+    // Per month: net credit of revenue and of the three share payables.
+    let mut sums: BTreeMap<String, [i128; 4]> = BTreeMap::new();
+    for l in &lines {
+        let slot = match Account::parse(&l.account).map_err(internal)? {
+            Account::FeeRevenue => 0,
+            Account::GovernmentSharePayable => 1,
+            Account::RegulatorCostPayable => 2,
+            Account::MarketSharePayable => 3,
+            _ => continue,
+        };
+        let month = month_of
+            .get(l.entry_id.as_str())
+            .copied()
+            .unwrap_or_default();
+        let row = sums.entry(month.to_owned()).or_default();
+        if let Some(v) = row.get_mut(slot) {
+            *v += i128::from(l.credit_fen) - i128::from(l.debit_fen);
+        }
+    }
+    let money = |v: i128| i64::try_from(v).map(Money::from_fen).map_err(internal);
+    sums.into_iter()
+        .map(|(month, [rev, gov, reg, market])| {
+            Ok(ShareStatementRow {
+                month,
+                revenue: money(rev)?,
+                government: money(gov)?,
+                regulator_costs: money(reg)?,
+                market: money(market)?,
+                operator: money(rev - gov - reg - market)?,
+            })
+        })
+        .collect()
+}

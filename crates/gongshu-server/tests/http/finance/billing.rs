@@ -291,6 +291,43 @@ async fn a_month_of_calls_is_billed_shared_booked_and_closed(t: TestApp) {
     assert_eq!(is["total"]["total_cost"], 0);
     assert_eq!(is["total"]["operating_result"], 260 - 173);
 
+    // The revenue-share statement: March shares, April's credit note.
+    let rs = t
+        .get(
+            "/api/v1/accounts/revenue-shares?from=2026-03&to=2026-04",
+            Auth::Cookie(&agency),
+        )
+        .await
+        .expect(200)
+        .json();
+    let row = |i: usize, k: &str| rs[i][k].as_i64().unwrap();
+    assert_eq!(
+        [
+            row(0, "revenue"),
+            row(0, "government"),
+            row(0, "regulator_costs"),
+            row(0, "market"),
+            row(0, "operator")
+        ],
+        [360, 70, 50, 120, 120]
+    );
+    assert_eq!(
+        [
+            row(1, "revenue"),
+            row(1, "government"),
+            row(1, "regulator_costs"),
+            row(1, "market"),
+            row(1, "operator")
+        ],
+        [-100, -20, -14, -33, -33]
+    );
+    t.get(
+        "/api/v1/accounts/revenue-shares?from=2026-03&to=2026-04",
+        Auth::Cookie(&bank),
+    )
+    .await
+    .error(403, "finance.not_a_reader");
+
     // Closing: approver only, ended months only, once; then nothing books there.
     t.post(
         "/api/v1/accounts/periods/2026-03/closing",
