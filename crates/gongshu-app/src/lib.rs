@@ -38,7 +38,7 @@ use gongshu_store::Store;
 
 pub use actor::{Actor, AuthMethod};
 pub use audit::{AuditEvent, AuditRef};
-pub use clock::{Clock, FakeClock, SystemClock};
+pub use clock::{Clock, FakeClock, ShiftedClock, SystemClock};
 pub use error::{AppError, FieldError};
 
 /// Tunables of authentication.

@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use chrono::Datelike as _;
+
 use gongshu_app::orgs::NewOrganisation;
 use gongshu_app::users::NewUser;
 use gongshu_app::{Actor, App, AppError};
@@ -195,7 +197,19 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
             )
         })
         .map_err(|e| format!("无法写入演示配置：{e}"))?;
-    let app = crate::runtime::open(&cfg).await?;
+    // The demo replays the operation's first month (from 1 December of last
+    // year) and the year end at full speed, then catches up with real time.
+    let real_today = gongshu_app::inbox::shanghai_today(chrono::Utc::now());
+    let start = chrono::NaiveDate::from_ymd_opt(real_today.year() - 1, 12, 1)
+        .and_then(|d| d.and_hms_opt(1, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or("日期溢出")?;
+    let clock = Arc::new(gongshu_app::ShiftedClock::starting_at(start));
+    let app = crate::runtime::open_with_clock(&cfg, clock.clone()).await?;
+    println!(
+        "演示时钟：从 {} 起快进回放授权运营的第一个月与年度结算，之后回到当前时间",
+        start.date_naive()
+    );
 
     println!("1. 初始化：实施机构与管理员");
     let boot =
@@ -251,7 +265,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     )
     .await?;
     org(&app, &admin, "涞源县财政局", "finance_bureau", None, None).await?;
-    org(
+    let ndrc_org = org(
         &app,
         &admin,
         "涞源县发展和改革局",
@@ -346,9 +360,36 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     )
     .await?;
     let bank_admin = person(&app, &admin, &bank, "bank.admin", "周信贷", &["admin"]).await?;
+    let ndrc = person(
+        &app,
+        &admin,
+        &ndrc_org,
+        "ndrc.approver",
+        "何价格",
+        &["approver"],
+    )
+    .await?;
+    let accountant = person(
+        &app,
+        &admin,
+        &operator,
+        "operator.accountant",
+        "林会计",
+        &["case_officer"],
+    )
+    .await?;
+    let cfo = person(
+        &app,
+        &admin,
+        &operator,
+        "operator.cfo",
+        "高财务",
+        &["approver"],
+    )
+    .await?;
     let ops_admin = person(&app, &admin, &ops, "ops.admin", "吴运维", &["admin"]).await?;
 
-    let (bills_id, power_key) =
+    let (bills_id, _first_power_key) =
         crate::demo_data::run(&app, &power_officer.actor, &power_admin.actor, &power).await?;
 
     let today = gongshu_app::inbox::shanghai_today(app.clock().now());
@@ -454,7 +495,29 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     )
     .await?;
 
-    println!("10. 越权尝试（均被拒绝并记入审计日志）");
+    println!(
+        "10. 价格、账单、收益分配与专账：最高准许收入 → 上限收费标准 → 具体收费标准 → 一个月的调用 → 月度账单 → 结账 → 年度报告与信息披露"
+    );
+    crate::demo_finance::run(
+        &app,
+        &clock,
+        &crate::demo_finance::Parties {
+            ndrc: &ndrc.actor,
+            agency: &ia_approver.actor,
+            accountant: &accountant.actor,
+            cfo: &cfo.actor,
+            regulator_org: &regulator,
+        },
+        &product_id,
+        &product_key,
+    )
+    .await?;
+    clock.catch_up();
+    // Keys issued in the replayed past may have run out: fresh ones now.
+    let product_key = crate::demo_products::fresh_key(&app, &bank_admin.actor, &product_id).await?;
+    let power_key = crate::demo_data::load_key(&app, &power_admin.actor, &power, &bills_id).await?;
+
+    println!("11. 越权尝试（均被拒绝并记入审计日志）");
     for (who, what, result) in [
         (
             "二级市场主体管理员",
@@ -513,7 +576,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         }
     }
 
-    println!("11. 数据管理部门检查审计日志");
+    println!("12. 数据管理部门检查审计日志");
     let records = gongshu_app::audit_inspect::list(&app, &inspector.actor, &Default::default())
         .await
         .map_err(e)?;
@@ -554,7 +617,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         ok.index, ok.size
     );
 
-    println!("12. 离线校验整个审计日志");
+    println!("13. 离线校验整个审计日志");
     let ledger = Arc::clone(app.ledger());
     tokio::task::spawn_blocking(move || ledger.sync())
         .await
@@ -612,6 +675,9 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
             power_admin.account("国网涞源县供电公司"),
             fin_regulator.account("涞源县地方金融监督管理局"),
             bank_admin.account("涞源县农村信用合作联社"),
+            ndrc.account("涞源县发展和改革局"),
+            accountant.account("涞源县数字经济运营有限公司"),
+            cfo.account("涞源县数字经济运营有限公司"),
             ops_admin.account("平台运维中心"),
         ],
         "api_keys": [

@@ -173,19 +173,30 @@ pub(crate) async fn run(
         "  · 增量追加第 {} 版：{} 行；当前数据由第 {:?} 版组成，共 {} 行",
         second.version, second.rows_loaded, all.current_parts, all.current_rows
     );
+    let key = load_key(app, power_admin, power_org, &id).await?;
+    println!(
+        "  · 命令行加载：GONGSHU_API_KEY=<供电公司密钥> gongshu dataset load --resource {id} --file 账单.csv --mode append"
+    );
+    Ok((id, key))
+}
+
+/// A 30-day key of the power company for loading `dataset`.
+pub async fn load_key(
+    app: &App,
+    power_admin: &Actor,
+    power_org: &str,
+    dataset: &str,
+) -> Result<String, String> {
     let key = issue_api_key(
         app,
         power_admin,
         &NewApiKey {
             org_id: power_org.to_owned(),
-            scope: datasets::load_scope(&id),
+            scope: datasets::load_scope(dataset),
             valid_days: 30,
         },
     )
     .await
     .map_err(e)?;
-    println!(
-        "  · 命令行加载：GONGSHU_API_KEY=<供电公司密钥> gongshu dataset load --resource {id} --file 账单.csv --mode append"
-    );
-    Ok((id, key.key))
+    Ok(key.key)
 }

@@ -135,7 +135,7 @@ fn demand(
     scenario: &str,
 ) -> Result<NewDataDemand, String> {
     let until = today
-        .checked_add_months(Months::new(12))
+        .checked_add_months(Months::new(24))
         .ok_or("日期超出范围")?;
     Ok(NewDataDemand {
         scenario: scenario.to_owned(),

@@ -128,7 +128,8 @@ pub async fn run(app: &App, p: &Parties<'_>, dataset: &str) -> Result<(String, S
     println!("  · 已登记上架，登记结果查询码 {code}");
 
     let today = gongshu_app::inbox::shanghai_today(app.clock().now());
-    let until = today + chrono::TimeDelta::days(365);
+    // Two years: the demo replays its first month in the past.
+    let until = today + chrono::TimeDelta::days(730);
     let application = create_use_application(
         app,
         p.bank,
@@ -247,4 +248,24 @@ pub async fn run(app: &App, p: &Parties<'_>, dataset: &str) -> Result<(String, S
         println!("  · 数据管理部门对一份输出溯源：{}", t.summary);
     }
     Ok((key.key, id))
+}
+
+/// A fresh one-year key of the bank's subscription to `product_id`.
+pub async fn fresh_key(app: &App, bank: &Actor, product_id: &str) -> Result<String, String> {
+    let subs = products::list_my_subscriptions(app, bank)
+        .await
+        .map_err(e)?;
+    let sub = subs
+        .iter()
+        .find(|s| s.product_id == product_id)
+        .ok_or("订阅未生成")?;
+    let key = products::issue_subscription_key(
+        app,
+        bank,
+        &sub.id,
+        &SubscriptionKeyInput { valid_days: 365 },
+    )
+    .await
+    .map_err(e)?;
+    Ok(key.key)
 }

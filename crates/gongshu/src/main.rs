@@ -7,6 +7,7 @@ mod cli;
 mod dataset_cmd;
 mod demo_cmd;
 mod demo_data;
+mod demo_finance;
 mod demo_governance;
 mod demo_products;
 mod demo_sandbox;

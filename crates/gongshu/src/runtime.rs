@@ -44,6 +44,15 @@ pub fn config(loc: &Location) -> Result<ServerConfig, String> {
 
 /// Opens store, ledger and application.
 pub async fn open(cfg: &ServerConfig) -> Result<App, String> {
+    open_with_clock(cfg, Arc::new(SystemClock)).await
+}
+
+/// [`open`] with another clock (the demo's time-lapse), shared by the
+/// ledger so audit records carry the same time as the use cases.
+pub async fn open_with_clock(
+    cfg: &ServerConfig,
+    clock: Arc<dyn gongshu_app::Clock>,
+) -> Result<App, String> {
     std::fs::create_dir_all(&cfg.data_dir)
         .map_err(|e| format!("无法创建数据目录 {}：{e}", cfg.data_dir.display()))?;
     let store = Store::connect(&cfg.database_url())
@@ -51,23 +60,22 @@ pub async fn open(cfg: &ServerConfig) -> Result<App, String> {
         .map_err(|e| format!("无法连接数据库：{e}"))?;
     let audit_dir = cfg.audit_dir();
     let origin = cfg.audit_origin.clone();
-    let ledger =
-        tokio::task::spawn_blocking(move || Ledger::open(&audit_dir, LedgerOptions::new(origin)))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| format!("无法打开审计日志：{e}"))?;
+    let ledger_clock = Arc::clone(&clock);
+    let ledger = tokio::task::spawn_blocking(move || {
+        let mut opts = LedgerOptions::new(origin);
+        opts.clock = Arc::new(move || ledger_clock.now().timestamp_millis());
+        Ledger::open(&audit_dir, opts)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("无法打开审计日志：{e}"))?;
     let vault_dir = cfg.data_dir.join("vault");
     let vault = tokio::task::spawn_blocking(move || gongshu_vault::Vault::open(vault_dir))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("无法打开数据保管库：{e}"))?;
-    App::start(
-        store,
-        Arc::new(ledger),
-        Arc::new(SystemClock),
-        AppConfig::default(),
-    )
-    .await
-    .and_then(|app| app.with_vault(Arc::new(vault)))
-    .map_err(|e| format!("启动失败：{}（{e}）", e.message_zh()))
+    App::start(store, Arc::new(ledger), clock, AppConfig::default())
+        .await
+        .and_then(|app| app.with_vault(Arc::new(vault)))
+        .map_err(|e| format!("启动失败：{}（{e}）", e.message_zh()))
 }

@@ -31,6 +31,11 @@ fn the_demo_runs_the_lifecycle_and_its_log_verifies() {
         "生成 1 项数据授权",
         "已准入并签署不转授权承诺",
         "越权拒绝 4 条",
+        "最高准许收入",
+        "月度账单",
+        "结账：试算平衡",
+        "年度公共数据资源授权运营年度报告",
+        "实施机构年度信息披露",
         "校验通过",
     ] {
         assert!(stdout.contains(step), "missing {step:?} in\n{stdout}");
