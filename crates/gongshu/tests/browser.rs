@@ -606,7 +606,9 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         .text()
         .await
         .unwrap();
-    assert!(tables.contains("0.9 / 1"), "{tables}");
+    // The demo's own DP query ran in its replayed December, another
+    // quarter: this quarter's budget has only this page's query spent.
+    assert!(tables.contains("0.95 / 1"), "{tables}");
     shot(&client, "07-sandbox-dp").await;
 
     // The operator's products page: the demo's listed credit product and
@@ -658,7 +660,180 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         .text()
         .await
         .unwrap();
-    assert!(listed.contains("0.50 元/次"), "{listed}");
+    // The actual (tiered) price under the cap, and both on the portal.
+    assert!(
+        listed.contains("1.50 元/次") && listed.contains("3.00 元/次"),
+        "{listed}"
+    );
+    let disclosures = client
+        .find(Locator::Id("disclosures"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        disclosures.contains("实施机构年度信息披露"),
+        "{disclosures}"
+    );
     shot(&client, "08-public-portal").await;
+    client.close().await.unwrap();
+}
+
+/// The operator's accountant bills a month from the finance page: the
+/// demo's replayed December is billed, corrected and closed; a malformed or
+/// running month is refused next to the field with the entry kept; the
+/// annual report opens in its print view.
+#[tokio::test]
+async fn the_accountant_bills_a_month_in_the_page() {
+    if std::env::var("GONGSHU_TEST_BROWSER").is_err() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the browser suite (set GONGSHU_TEST_BROWSER=1)"
+        );
+        return;
+    }
+    use std::io::BufRead as _;
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("demo");
+    let port = free_port();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_gongshu"))
+        .args(["demo", "--data-dir"])
+        .arg(&dir)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = demo.stdout.take().unwrap();
+    let _demo = Killed(demo);
+    for line in std::io::BufReader::new(stdout).lines() {
+        if line.unwrap().contains("平台已启动") {
+            break;
+        }
+    }
+    let accounts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("demo-accounts.json")).unwrap())
+            .unwrap();
+    let accountant = accounts["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "operator.accountant")
+        .unwrap()
+        .clone();
+    let driver_port = free_port();
+    let _driver = Killed(
+        Command::new("chromedriver")
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver not installed"),
+    );
+    wait_for(port);
+    wait_for(driver_port);
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"] }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    client.goto(&format!("{base}/login")).await.unwrap();
+    submit_login(
+        &client,
+        "operator.accountant",
+        accountant["password"].as_str().unwrap(),
+        &totp(accountant["totp_secret"].as_str().unwrap()),
+    )
+    .await;
+    client
+        .wait()
+        .for_element(Locator::Id("finance-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let text = |id: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .wait()
+                .for_element(Locator::Id(id))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let periods = text("periods").await;
+    assert!(periods.contains("232367.00"), "{periods}");
+    let statements = text("statements").await;
+    assert!(
+        statements.contains("82.00") && statements.contains("80.50"),
+        "{statements}"
+    );
+    assert!(text("balanced").await.contains("平衡"));
+    // A malformed month: the error next to the field, the entry kept.
+    let month = client.find(Locator::Id("month")).await.unwrap();
+    month.clear().await.unwrap();
+    month.send_keys("2025-13").await.unwrap();
+    client
+        .find(Locator::Css("#issue-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(text("month-error").await.contains("YYYY-MM"));
+    let kept = client
+        .find(Locator::Id("month"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("2025-13"));
+    // The billed month again: nothing new, nothing changed.
+    let month = client.find(Locator::Id("month")).await.unwrap();
+    month.clear().await.unwrap();
+    month.send_keys("2025-12").await.unwrap();
+    client
+        .find(Locator::Css("#issue-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(text("message").await.contains("没有需要出具的新账单"));
+    shot(&client, "10-finance").await;
+    // The annual report in its print view.
+    client
+        .find(Locator::XPath(
+            "//table[@id='reports']//a[contains(., '年度公共数据资源授权运营年度报告')]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let title = text("report-title").await;
+    assert!(title.contains("2025 年度"), "{title}");
+    let body = client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("合计") && body.contains("营业成本"), "{body}");
+    shot(&client, "11-annual-report").await;
     client.close().await.unwrap();
 }

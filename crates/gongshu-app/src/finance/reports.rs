@@ -271,7 +271,11 @@ impl Facts {
                 vec![
                     text(name),
                     text(code),
-                    text(a.status.clone()),
+                    text(
+                        a.status
+                            .parse::<gongshu_domain::agreement::AgreementStatus>()
+                            .map_or_else(|_| a.status.clone(), |st| st.label_zh().to_owned()),
+                    ),
                     text(format!("{} 至 {}", a.term_start, a.term_end)),
                     text(
                         a.filed_on
