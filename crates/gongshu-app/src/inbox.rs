@@ -71,6 +71,7 @@ pub async fn all_obligations(app: &App, today: NaiveDate) -> Result<Vec<Obligati
     out.extend(crate::catalog::open_obligations(app, today).await?);
     out.extend(crate::datasets::quality_obligations(app, today).await?);
     out.extend(crate::egress::open_obligations(app, today).await?);
+    out.extend(crate::finance::obligations::open_obligations(app, today).await?);
     Ok(out)
 }
 

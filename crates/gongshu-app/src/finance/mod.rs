@@ -16,6 +16,7 @@
 
 pub mod billing;
 pub mod journal;
+pub mod obligations;
 pub mod pricing;
 pub mod reports;
 mod state;

@@ -20,7 +20,7 @@ use super::{internal, reads_finance, today, workflow};
 use crate::{Actor, App, AppError, AuditEvent, new_id};
 
 /// Kinds of report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportKind {
     /// The operator's annual operation report (年度运营报告, S-7.2-2).

@@ -118,6 +118,42 @@ async fn overage_is_clawed_back_and_reports_open_as_xlsx(t: TestApp) {
     assert_eq!(next["breakdown"]["clawback"], 84);
     assert_eq!(next["breakdown"]["maximum_allowed_revenue"], 132);
 
+    // The inbox: each side owes its 2026 reports by 31 March 2027 (S-7.2).
+    let owed = |s: &crate::support::Session| {
+        let s = s.clone();
+        let t = t.clone();
+        async move {
+            let v = t
+                .get("/api/v1/inbox", Auth::Cookie(&s))
+                .await
+                .expect(200)
+                .json();
+            let mut kinds: Vec<String> = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| i["kind"].as_str().unwrap().starts_with("report."))
+                .map(|i| {
+                    assert_eq!(i["due_on"], "2027-03-31", "{i}");
+                    i["kind"].as_str().unwrap().to_owned()
+                })
+                .collect();
+            kinds.sort();
+            kinds
+        }
+    };
+    assert_eq!(
+        owed(&operator).await,
+        [
+            "report.annual_operation_report",
+            "report.operator_disclosure"
+        ]
+    );
+    assert_eq!(
+        owed(&agency).await,
+        ["report.agency_disclosure", "report.agency_report"]
+    );
+
     // Reports: only for an ended year, only by their producer.
     let report_of = |kind: &str, year: i64| json!({ "kind": kind, "year": year });
     t.post(
@@ -166,6 +202,7 @@ async fn overage_is_clawed_back_and_reports_open_as_xlsx(t: TestApp) {
         .expect(201)
         .json();
     assert_eq!(annual["doc"]["due_on"], "2027-03-31");
+    assert_eq!(owed(&operator).await, ["report.operator_disclosure"]);
     assert_eq!(annual["late"], false);
     assert_eq!(annual["doc"]["sections"].as_array().unwrap().len(), 7);
     let id = annual["id"].as_str().unwrap();
