@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use gongshu_app::AppError;
 use gongshu_app::finance::reports::{self, ReportKind};
-use gongshu_app::finance::{billing, journal, pricing, xlsx};
+use gongshu_app::finance::{billing, journal, payments, pricing, xlsx};
 use serde::Deserialize;
 
 use crate::api::{Body, RouteDoc};
@@ -71,6 +71,18 @@ pub const ROUTES: &[RouteDoc] = &[
         path: "/api/v1/billing/statements/{id}/credit-notes",
         summary: "开具红字更正（贷项通知）",
         description: "Body `{\"amount_fen\", \"reason\"}`: a correction is a credit note booked in the current month, never an edit; revenue and shares are reduced in the statement's proportions. 422 `billing.credit_exceeds` above what is left. 201; audited.",
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/billing/statements/{id}/receipts",
+        summary: "登记收款",
+        description: "Body `{\"amount_fen\", \"date\", \"reference\"}`: the participant's payment (Dr bank, Cr receivable); at most the statement's outstanding amount (422 `billing.receipt_exceeds`). 201; audited.",
+    },
+    RouteDoc {
+        method: "post",
+        path: "/api/v1/accounts/payouts",
+        summary: "支付分成",
+        description: "Body `{\"payee\": \"government\"|\"regulators\"|\"market\", \"amount_fen\", \"date\", \"reference\"}`: pays out a share (Dr payable, Cr bank); at most what is payable (422 `accounting.payout_exceeds`). 201; audited.",
     },
     RouteDoc {
         method: "post",
@@ -169,6 +181,8 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/billing/statements/{id}/credit-notes",
             post(credit_note),
         )
+        .route("/api/v1/billing/statements/{id}/receipts", post(receipt))
+        .route("/api/v1/accounts/payouts", post(payout))
         .route("/api/v1/accounts/costs", post(cost))
         .route("/api/v1/accounts/entries", get(entries))
         .route("/api/v1/accounts/entries/{id}", get(entry))
@@ -254,6 +268,23 @@ async fn credit_note(
     Body(b): Body<billing::NewCreditNote>,
 ) -> Res {
     created(billing::issue_credit_note(&s.app, &a.actor, &id, &b).await?)
+}
+
+async fn receipt(
+    State(s): State<AppState>,
+    a: Authenticated,
+    Path(id): Path<String>,
+    Body(b): Body<payments::NewReceipt>,
+) -> Res {
+    created(payments::record_receipt(&s.app, &a.actor, &id, &b).await?)
+}
+
+async fn payout(
+    State(s): State<AppState>,
+    a: Authenticated,
+    Body(b): Body<payments::NewPayout>,
+) -> Res {
+    created(payments::record_payout(&s.app, &a.actor, &b).await?)
 }
 
 async fn cost(State(s): State<AppState>, a: Authenticated, Body(b): Body<journal::NewCost>) -> Res {

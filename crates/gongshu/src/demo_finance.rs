@@ -274,6 +274,22 @@ pub async fn run(
             "  · 红字更正 1.50 元（不改原账单），应收 {} 元",
             corrected.net
         );
+        gongshu_app::finance::payments::record_receipt(
+            app,
+            p.accountant,
+            &s.id,
+            &gongshu_app::finance::payments::NewReceipt {
+                amount_fen: corrected.outstanding.fen(),
+                date: gongshu_app::inbox::shanghai_today(app.clock().now()),
+                reference: "YH-DEMO-0001".into(),
+            },
+        )
+        .await
+        .map_err(e)?;
+        println!(
+            "  · 信用社付清账单 {} 元（借：银行存款，贷：应收账款）",
+            corrected.outstanding
+        );
     }
     let closed = journal::close_month(app, p.cfo, &month.to_string())
         .await

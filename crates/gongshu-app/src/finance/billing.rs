@@ -59,6 +59,10 @@ pub struct StatementView {
     pub credited: Money,
     /// `total − credited`.
     pub net: Money,
+    /// Paid by the participant so far.
+    pub received: Money,
+    /// `net − received`.
+    pub outstanding: Money,
     /// Credit notes.
     pub credit_notes: Vec<CreditNoteView>,
     /// Journal entry.
@@ -100,9 +104,24 @@ impl From<&CreditNoteRow> for CreditNoteView {
     }
 }
 
+/// Receipts booked per statement.
+async fn receipts(tx: &mut StoreTx) -> Result<BTreeMap<String, Money>, AppError> {
+    let mut out: BTreeMap<String, Money> = BTreeMap::new();
+    for e in tx.list_journal_entries("0000-01", "9999-12").await? {
+        if e.source_kind == "receipt" {
+            let slot = out.entry(e.source_id).or_default();
+            *slot = slot
+                .checked_add(Money::from_fen(e.total_fen))
+                .map_err(internal)?;
+        }
+    }
+    Ok(out)
+}
+
 fn statement_view(
     row: &StatementRow,
     credits: &[CreditNoteRow],
+    received: Money,
 ) -> Result<StatementView, AppError> {
     let notes: Vec<CreditNoteView> = credits
         .iter()
@@ -111,6 +130,7 @@ fn statement_view(
         .collect();
     let credited = Money::checked_sum(notes.iter().map(|n| n.amount)).map_err(internal)?;
     let total = Money::from_fen(row.total_fen);
+    let net = total.checked_sub(credited).map_err(internal)?;
     Ok(StatementView {
         id: row.id.clone(),
         participant_org: row.participant_org.clone(),
@@ -118,7 +138,9 @@ fn statement_view(
         lines: serde_json::from_str(&row.lines).map_err(internal)?,
         total,
         credited,
-        net: total.checked_sub(credited).map_err(internal)?,
+        net,
+        received,
+        outstanding: net.checked_sub(received).map_err(internal)?,
         credit_notes: notes,
         journal_entry: row.journal_entry.clone(),
         issued_at: row.issued_at,
@@ -355,7 +377,7 @@ pub async fn issue_statements(
                 "journal_entry": row.journal_entry,
             }));
         change.audit(ev).await?.commit().await?;
-        issued.push(statement_view(&row, &[])?);
+        issued.push(statement_view(&row, &[], Money::ZERO)?);
     }
     Ok(issued)
 }
@@ -413,13 +435,19 @@ pub async fn issue_credit_note(
         tx.commit().await?;
         (s.ok_or(AppError::NotFound { what: "statement" })?, c)
     };
-    let view = statement_view(&statement, &credits)?;
+    let paid = {
+        let mut tx = app.store().begin_read().await?;
+        let r = receipts(&mut tx).await?;
+        tx.commit().await?;
+        r.get(statement_id).copied().unwrap_or_default()
+    };
+    let view = statement_view(&statement, &credits, paid)?;
     let amount = Money::from_fen(input.amount_fen);
-    if amount > view.net {
+    if amount > view.outstanding {
         return Err(field(
             "amount_fen",
             "billing.credit_exceeds",
-            &format!("红字金额不能超过账单未冲减余额 {} 元", view.net),
+            &format!("红字金额不能超过账单未收余额 {} 元", view.outstanding),
         ));
     }
     // The credit splits like the statement: operator, treasury,
@@ -504,7 +532,22 @@ pub async fn issue_credit_note(
     change.audit(ev).await?.commit().await?;
     let mut credits = credits;
     credits.push(row);
-    statement_view(&statement, &credits)
+    statement_view(&statement, &credits, paid)
+}
+
+/// One statement with its credit notes (no access check: for use cases
+/// that checked already).
+pub(crate) async fn statement(app: &App, id: &str) -> Result<StatementView, AppError> {
+    let mut tx = app.store().begin_read().await?;
+    let row = tx.get_statement(id).await?;
+    let credits = tx.list_credit_notes().await?;
+    let paid = receipts(&mut tx).await?;
+    tx.commit().await?;
+    statement_view(
+        &row.ok_or(AppError::NotFound { what: "statement" })?,
+        &credits,
+        paid.get(id).copied().unwrap_or_default(),
+    )
 }
 
 /// Statements: a participant sees its own, finance readers see all.
@@ -521,6 +564,9 @@ pub async fn list_statements(app: &App, actor: &Actor) -> Result<Vec<StatementVi
     let mut tx = app.store().begin_read().await?;
     let rows = tx.list_statements(only).await?;
     let credits = tx.list_credit_notes().await?;
+    let paid = receipts(&mut tx).await?;
     tx.commit().await?;
-    rows.iter().map(|r| statement_view(r, &credits)).collect()
+    rows.iter()
+        .map(|r| statement_view(r, &credits, paid.get(&r.id).copied().unwrap_or_default()))
+        .collect()
 }

@@ -219,7 +219,7 @@ pub async fn record_cost(app: &App, actor: &Actor, input: &NewCost) -> Result<En
     .await
 }
 
-async fn commit_posting(
+pub(crate) async fn commit_posting(
     app: &App,
     actor: &Actor,
     posting: Posting<'_>,
@@ -621,8 +621,10 @@ pub async fn revenue_shares(
     let entries = tx.list_journal_entries(&from, &to).await?;
     let lines = tx.list_journal_lines(&from, &to).await?;
     tx.commit().await?;
+    // Shares as allocated: payouts settle the payables but share nothing.
     let month_of: BTreeMap<&str, &str> = entries
         .iter()
+        .filter(|e| e.source_kind != "payout")
         .map(|e| (e.id.as_str(), e.month.as_str()))
         .collect();
     // Per month: net credit of revenue and of the three share payables.
@@ -635,10 +637,9 @@ pub async fn revenue_shares(
             Account::MarketSharePayable => 3,
             _ => continue,
         };
-        let month = month_of
-            .get(l.entry_id.as_str())
-            .copied()
-            .unwrap_or_default();
+        let Some(month) = month_of.get(l.entry_id.as_str()).copied() else {
+            continue;
+        };
         let row = sums.entry(month.to_owned()).or_default();
         if let Some(v) = row.get_mut(slot) {
             *v += i128::from(l.credit_fen) - i128::from(l.debit_fen);

@@ -17,6 +17,7 @@
 pub mod billing;
 pub mod journal;
 pub mod obligations;
+pub mod payments;
 pub mod pricing;
 pub mod reports;
 mod state;

@@ -193,6 +193,56 @@ async fn a_month_of_calls_is_billed_shared_booked_and_closed(t: TestApp) {
         ),
         (Some(360), Some(100), Some(260))
     );
+    // The bank pays; the operator pays out the shares; never more than open.
+    let receipts = format!(
+        "/api/v1/billing/statements/{}/receipts",
+        st["id"].as_str().unwrap()
+    );
+    let pay = |amount: i64| json!({ "amount_fen": amount, "date": "2026-04-02", "reference": "JS20260402001" });
+    let e = t
+        .post(&receipts, Auth::Cookie(&operator), &pay(261))
+        .await
+        .error(422, "validation_failed");
+    assert_eq!(e["fields"][0]["code"], "billing.receipt_exceeds", "{e}");
+    t.post(&receipts, Auth::Cookie(&operator), &pay(200))
+        .await
+        .expect(201);
+    // A credit note may not exceed what is still open either.
+    let e = t
+        .post(
+            &path,
+            Auth::Cookie(&operator),
+            &json!({ "amount_fen": 61, "reason": "多计" }),
+        )
+        .await
+        .error(422, "validation_failed");
+    assert_eq!(e["fields"][0]["code"], "billing.credit_exceeds", "{e}");
+    let payout = |payee: &str, amount: i64| json!({ "payee": payee, "amount_fen": amount, "date": "2026-04-02", "reference": "ZF20260402001" });
+    // Government 70 − 20 credited = 50 fen payable.
+    let e = t
+        .post(
+            "/api/v1/accounts/payouts",
+            Auth::Cookie(&operator),
+            &payout("government", 51),
+        )
+        .await
+        .error(422, "validation_failed");
+    assert_eq!(e["fields"][0]["code"], "accounting.payout_exceeds", "{e}");
+    t.post(
+        "/api/v1/accounts/payouts",
+        Auth::Cookie(&operator),
+        &payout("government", 50),
+    )
+    .await
+    .expect(201);
+    t.post(
+        "/api/v1/accounts/payouts",
+        Auth::Cookie(&bank),
+        &payout("market", 1),
+    )
+    .await
+    .error(403, "forbidden");
+
     // The participant sees its own statement, corrected.
     let mine = t
         .get("/api/v1/billing/statements", Auth::Cookie(&bank))
@@ -201,6 +251,8 @@ async fn a_month_of_calls_is_billed_shared_booked_and_closed(t: TestApp) {
         .json();
     assert_eq!(mine.as_array().unwrap().len(), 1);
     assert_eq!(mine[0]["net"], 260);
+    assert_eq!(mine[0]["received"], 200);
+    assert_eq!(mine[0]["outstanding"], 60);
     assert_books_hold(&t, &agency).await;
 
     // Costs, and a reversal instead of an edit.
@@ -274,8 +326,18 @@ async fn a_month_of_calls_is_billed_shared_booked_and_closed(t: TestApp) {
         .iter()
         .map(|e| e["source_kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["statement", "credit_note", "cost", "reversal"]);
-    assert_eq!(entries[2]["reversed_by"], r["id"]);
+    assert_eq!(
+        kinds,
+        [
+            "statement",
+            "credit_note",
+            "receipt",
+            "payout",
+            "cost",
+            "reversal"
+        ]
+    );
+    assert_eq!(entries[4]["reversed_by"], r["id"]);
 
     // The income statement: revenue net of the credit, shares, no cost left.
     let is = t
@@ -379,6 +441,8 @@ async fn a_month_of_calls_is_billed_shared_booked_and_closed(t: TestApp) {
         "finance.month_closed",
         "revenue_share.rule_set",
         "revenue_share.regulator_cost_recorded",
+        "billing.receipt_recorded",
+        "revenue_share.paid_out",
     ] {
         assert_eq!(t.audit_of(action).await.len(), 1, "{action}");
     }

@@ -119,7 +119,7 @@ async fn overage_is_clawed_back_and_reports_open_as_xlsx(t: TestApp) {
     assert_eq!(next["breakdown"]["maximum_allowed_revenue"], 132);
 
     // The inbox: each side owes its 2026 reports by 31 March 2027 (S-7.2).
-    let owed = |s: &crate::support::Session| {
+    let owed = |s: &Session| {
         let s = s.clone();
         let t = t.clone();
         async move {
