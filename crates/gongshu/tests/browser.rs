@@ -120,6 +120,84 @@ fn totp(secret_b32: &str) -> String {
     )
 }
 
+/// Chromedriver with a headless Chromium (the flags of the browser suite),
+/// once the server on `port` listens.
+async fn chromium(port: u16) -> (Killed, fantoccini::Client) {
+    let driver_port = free_port();
+    let driver = Killed(
+        Command::new("chromedriver")
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver not installed"),
+    );
+    wait_for(port);
+    wait_for(driver_port);
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .unwrap();
+    (driver, client)
+}
+
+/// The demo serving its console, with a headless Chromium driving it.
+struct DemoConsole {
+    client: fantoccini::Client,
+    base: String,
+    /// The demo's report up to "平台已启动".
+    lines: Vec<String>,
+    /// The demo's data directory.
+    dir: std::path::PathBuf,
+    _data: tempfile::TempDir,
+    _demo: Killed,
+    _driver: Killed,
+}
+
+async fn demo_console() -> DemoConsole {
+    use std::io::BufRead as _;
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("demo");
+    let port = free_port();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_gongshu"))
+        .args(["demo", "--data-dir"])
+        .arg(&dir)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = demo.stdout.take().unwrap();
+    let demo = Killed(demo);
+    // Read the demo's report until the console is up.
+    let mut lines = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let up = line.contains("平台已启动");
+        lines.push(line);
+        if up {
+            break;
+        }
+    }
+    let (driver, client) = chromium(port).await;
+    DemoConsole {
+        client,
+        base: format!("http://127.0.0.1:{port}"),
+        lines,
+        dir,
+        _data: data,
+        _demo: demo,
+        _driver: driver,
+    }
+}
+
 #[tokio::test]
 async fn a_person_logs_in_to_the_console() {
     if std::env::var("GONGSHU_TEST_BROWSER").is_err() {
@@ -161,29 +239,7 @@ async fn a_person_logs_in_to_the_console() {
             .spawn()
             .unwrap(),
     );
-    let driver_port = free_port();
-    let _driver = Killed(
-        Command::new("chromedriver")
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver not installed"),
-    );
-    wait_for(port);
-    wait_for(driver_port);
-
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({ "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .unwrap();
+    let (_driver, client) = chromium(port).await;
     let base = format!("http://127.0.0.1:{port}");
 
     // Not logged in: the console sends you to the login page.
@@ -280,62 +336,23 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         );
         return;
     }
-    use std::io::BufRead as _;
-    let data = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut demo = Command::new(env!("CARGO_BIN_EXE_gongshu"))
-        .args(["demo", "--data-dir"])
-        .arg(data.path().join("demo"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = demo.stdout.take().unwrap();
-    let _demo = Killed(demo);
-    // Read the demo's report until the console is up.
-    let mut creds = None;
-    let mut operator = None;
-    for line in std::io::BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        // 口令 <password> 动态口令密钥 <secret>
-        let parts = |rest: &str| {
-            let p: Vec<&str> = rest.split_whitespace().collect();
-            (p[1].to_owned(), p[3].to_owned())
-        };
-        if let Some(rest) = line.trim().strip_prefix("bureau.reviewer") {
-            creds = Some(parts(rest));
-        }
-        if let Some(rest) = line.trim().strip_prefix("operator.admin") {
-            operator = Some(parts(rest));
-        }
-        if line.contains("平台已启动") {
-            break;
-        }
-    }
-    let (password, secret) = creds.expect("the demo prints the reviewer's credentials");
-    let driver_port = free_port();
-    let _driver = Killed(
-        Command::new("chromedriver")
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver not installed"),
-    );
-    wait_for(port);
-    wait_for(driver_port);
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({ "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"] }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let console = demo_console().await;
+    // 口令 <password> 动态口令密钥 <secret>
+    let parts = |rest: &str| {
+        let p: Vec<&str> = rest.split_whitespace().collect();
+        (p[1].to_owned(), p[3].to_owned())
+    };
+    let printed = |user: &str| {
+        console
+            .lines
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(user).map(parts))
+    };
+    let (password, secret) =
+        printed("bureau.reviewer").expect("the demo prints the reviewer's credentials");
+    let operator = printed("operator.admin");
+    let client = console.client.clone();
+    let base = console.base.clone();
     client.goto(&format!("{base}/login")).await.unwrap();
     // The demo already used this step's code for this user: offer the next
     // step's (the server accepts one step of clock drift, never a reuse).
@@ -693,28 +710,11 @@ async fn the_accountant_bills_a_month_in_the_page() {
         );
         return;
     }
-    use std::io::BufRead as _;
-    let data = tempfile::tempdir().unwrap();
-    let dir = data.path().join("demo");
-    let port = free_port();
-    let mut demo = Command::new(env!("CARGO_BIN_EXE_gongshu"))
-        .args(["demo", "--data-dir"])
-        .arg(&dir)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = demo.stdout.take().unwrap();
-    let _demo = Killed(demo);
-    for line in std::io::BufReader::new(stdout).lines() {
-        if line.unwrap().contains("平台已启动") {
-            break;
-        }
-    }
-    let accounts: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("demo-accounts.json")).unwrap())
-            .unwrap();
+    let console = demo_console().await;
+    let accounts: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(console.dir.join("demo-accounts.json")).unwrap(),
+    )
+    .unwrap();
     let accountant = accounts["users"]
         .as_array()
         .unwrap()
@@ -722,28 +722,8 @@ async fn the_accountant_bills_a_month_in_the_page() {
         .find(|u| u["username"] == "operator.accountant")
         .unwrap()
         .clone();
-    let driver_port = free_port();
-    let _driver = Killed(
-        Command::new("chromedriver")
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver not installed"),
-    );
-    wait_for(port);
-    wait_for(driver_port);
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({ "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"] }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let client = console.client.clone();
+    let base = console.base.clone();
     client.goto(&format!("{base}/login")).await.unwrap();
     submit_login(
         &client,
