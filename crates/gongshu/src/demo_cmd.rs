@@ -264,6 +264,15 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         Some("91130630MA0D7K303"),
     )
     .await?;
+    let market = org(
+        &app,
+        &admin,
+        "涞源县市场监督管理局",
+        "data_source_unit",
+        Some("market_regulation"),
+        Some("11130630MB0D7K304"),
+    )
+    .await?;
     org(&app, &admin, "涞源县财政局", "finance_bureau", None, None).await?;
     let ndrc_org = org(
         &app,
@@ -360,6 +369,15 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     )
     .await?;
     let bank_admin = person(&app, &admin, &bank, "bank.admin", "周信贷", &["admin"]).await?;
+    let market_officer = person(
+        &app,
+        &admin,
+        &market,
+        "market.officer",
+        "袁市监",
+        &["case_officer"],
+    )
+    .await?;
     let ndrc = person(
         &app,
         &admin,
@@ -395,7 +413,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let today = gongshu_app::inbox::shanghai_today(app.clock().now());
     // The agreement's data scope and the demand name the loaded bills.
     let power_bill = bills_id.clone();
-    let enterprise_registry = "0193a5f0-0000-7000-8000-000000000002".to_owned();
+    let enterprise_registry = crate::demo_registry::run(&app, &market_officer.actor).await?;
 
     println!("5. 运营机构遴选与应用场景");
     governance::select_operator(
@@ -675,6 +693,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
             power_admin.account("国网涞源县供电公司"),
             fin_regulator.account("涞源县地方金融监督管理局"),
             bank_admin.account("涞源县农村信用合作联社"),
+            market_officer.account("涞源县市场监督管理局"),
             ndrc.account("涞源县发展和改革局"),
             accountant.account("涞源县数字经济运营有限公司"),
             cfo.account("涞源县数字经济运营有限公司"),

@@ -12,7 +12,7 @@ use gongshu_domain::catalog::{ColumnInput, ResourceInput};
 use crate::demo_cmd::{credit_code, e};
 
 /// Synthetic enterprises billed each month.
-const ENTERPRISES: usize = 1_500;
+pub(crate) const ENTERPRISES: usize = 1_500;
 /// Months of bills loaded first; the last month is appended afterwards.
 const MONTHS: u32 = 11;
 
@@ -96,7 +96,7 @@ fn resource() -> ResourceInput {
     }
 }
 
-const TOWNSHIPS: [&str; 6] = [
+pub(crate) const TOWNSHIPS: [&str; 6] = [
     "涞源镇",
     "银坊镇",
     "走马驿镇",

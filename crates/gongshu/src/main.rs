@@ -10,6 +10,7 @@ mod demo_data;
 mod demo_finance;
 mod demo_governance;
 mod demo_products;
+mod demo_registry;
 mod demo_sandbox;
 mod runtime;
 mod serve_cmd;
