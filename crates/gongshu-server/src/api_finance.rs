@@ -46,7 +46,7 @@ pub const ROUTES: &[RouteDoc] = &[
         method: "post",
         path: "/api/v1/revenue-shares/rules",
         summary: "制定收益分配规则（实施机构）",
-        description: "Body `{\"product_id\"?: …, \"effective_from\", \"government_pct\", \"operator_pct\", \"market_pct\"}` (percent, two decimals, summing to 100; 422 `pricing.shares_invalid`). Without `product_id` it is the default rule. 201; audited.",
+        description: "Body `{\"product_id\"?: …, \"scenario\"?: …, \"effective_from\", \"government_pct\", \"operator_pct\", \"market_pct\"}` (percent, two decimals, summing to 100; 422 `pricing.shares_invalid`). The most specific rule applies: product and scenario, product, scenario, then the default (neither). 201; audited.",
     },
     RouteDoc {
         method: "post",

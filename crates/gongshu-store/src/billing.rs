@@ -77,6 +77,8 @@ pub struct UsageRow {
     pub participant_org: String,
     /// Product
     pub product_id: String,
+    /// Scenario of the calls
+    pub scenario: String,
     /// Sum of billing units
     pub units: i64,
     /// Number of calls
@@ -233,9 +235,10 @@ impl StoreTx {
     ) -> Result<Vec<UsageRow>, StoreError> {
         let rows = on_conn!(self, |conn| {
             sqlx::query_as(
-                "SELECT participant_org, product_id, CAST(SUM(units) AS BIGINT) AS units, \
+                "SELECT participant_org, product_id, scenario, CAST(SUM(units) AS BIGINT) AS units, \
                  COUNT(*) AS calls FROM product_calls WHERE call_day >= $1 AND call_day <= $2 \
-                 GROUP BY participant_org, product_id ORDER BY participant_org, product_id",
+                 GROUP BY participant_org, product_id, scenario \
+                 ORDER BY participant_org, product_id, scenario",
             )
             .bind(from)
             .bind(to)

@@ -84,8 +84,10 @@ pub struct ProductPriceRow {
 pub struct ShareRuleRow {
     /// Id
     pub id: String,
-    /// Product, or none for the default rule
+    /// Product, or none for any product
     pub product_id: Option<String>,
+    /// Scenario, or none for any scenario
+    pub scenario: Option<String>,
     /// First day in force
     pub effective_from: NaiveDate,
     /// Government share, percent
@@ -123,8 +125,8 @@ const PERIOD: &str = "year, trial, treasury_yield_pct, yield_source, markup_pct,
                       inputs, breakdown, prior_overage_fen, mar_fen, set_by, set_org, set_at";
 const CAP: &str = "id, product_id, year, cap_fen, forecast_units, report_note, set_by, set_at";
 const PRICE: &str = "id, product_id, effective_from, schedule, origin, set_by, set_at";
-const SHARE: &str = "id, product_id, effective_from, government_pct, operator_pct, market_pct, \
-                     set_by, set_at";
+const SHARE: &str = "id, product_id, scenario, effective_from, government_pct, operator_pct, \
+                     market_pct, set_by, set_at";
 const COST: &str = "id, month, regulator_org, amount_fen, memo, recorded_by, recorded_at";
 
 impl StoreTx {
@@ -232,12 +234,14 @@ impl StoreTx {
 
     /// Inserts a share rule
     pub async fn insert_share_rule(&mut self, row: &ShareRuleRow) -> Result<(), StoreError> {
-        let sql =
-            format!("INSERT INTO share_rules ({SHARE}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+        let sql = format!(
+            "INSERT INTO share_rules ({SHARE}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        );
         on_conn!(self, |conn| {
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(&row.id)
                 .bind(&row.product_id)
+                .bind(&row.scenario)
                 .bind(row.effective_from)
                 .bind(&row.government_pct)
                 .bind(&row.operator_pct)

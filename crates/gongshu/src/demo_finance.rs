@@ -152,6 +152,7 @@ pub async fn run(
         p.agency,
         &pricing::NewShareRule {
             product_id: None,
+            scenario: None,
             effective_from: month.first_day(),
             government_pct: pct("20")?,
             operator_pct: pct("70")?,

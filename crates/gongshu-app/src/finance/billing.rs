@@ -24,6 +24,9 @@ pub struct StatementLine {
     pub product_id: String,
     /// Name.
     pub product_name: String,
+    /// Scenario of the calls.
+    #[serde(default)]
+    pub scenario: String,
     /// Use category code.
     pub category: String,
     /// Chinese label of the category.
@@ -147,62 +150,80 @@ fn statement_view(
     })
 }
 
-/// Rates one participant's usage of a month.
+/// Rates one participant's usage of a month: per product, the tiers apply
+/// to all its units of the month, band by band; the charge is then split
+/// over the scenarios of the calls by units (largest remainder), and each
+/// scenario's part is shared by the rule for that product and scenario.
 fn rate(
     book: &PriceBook,
     month: Month,
     usage: &[&UsageRow],
     regulator_costs_left: &mut Money,
 ) -> Result<Vec<StatementLine>, AppError> {
-    let mut lines = Vec::with_capacity(usage.len());
+    let mut by_product: BTreeMap<&str, Vec<&UsageRow>> = BTreeMap::new();
     for u in usage {
-        let Some((_, def)) = book.products.get(&u.product_id) else {
+        by_product.entry(u.product_id.as_str()).or_default().push(u);
+    }
+    let mut lines = Vec::with_capacity(usage.len());
+    for (product_id, rows) in by_product {
+        let Some((_, def)) = book.products.get(product_id) else {
             return Err(AppError::NotFound { what: "product" });
         };
-        let tiers = book.schedule_for(&u.product_id, month)?;
-        let units = u64::try_from(u.units).map_err(internal)?;
-        let amount = tiers.charge(units).map_err(internal)?;
-        let shares = if amount == Money::ZERO {
-            Allocation {
-                government: Money::ZERO,
-                regulator_costs: Money::ZERO,
-                treasury: Money::ZERO,
-                operator: Money::ZERO,
-                market: Money::ZERO,
-            }
+        let tiers = book.schedule_for(product_id, month)?;
+        let weights: Vec<u64> = rows
+            .iter()
+            .map(|u| u64::try_from(u.units).map_err(internal))
+            .collect::<Result<_, _>>()?;
+        let charge = tiers.charge(weights.iter().sum()).map_err(internal)?;
+        let parts = if charge == Money::ZERO {
+            vec![Money::ZERO; rows.len()]
         } else {
-            let Some(rule) = book.share_rule(&u.product_id, month.last_day())? else {
-                return Err(AppError::Refused {
-                    code: "billing.no_share_rule",
-                    message: format!(
-                        "产品“{}”没有适用的收益分配规则，请实施机构先制定（S-5.2）",
-                        def.name
-                    ),
-                });
-            };
-            let a = rule
-                .allocate(amount, *regulator_costs_left)
-                .map_err(internal)?;
-            *regulator_costs_left = regulator_costs_left
-                .checked_sub(a.regulator_costs)
-                .map_err(internal)?;
-            a
+            charge.allocate(&weights).map_err(internal)?
         };
-        lines.push(StatementLine {
-            product_id: u.product_id.clone(),
-            product_name: def.name.clone(),
-            category: serde_json::to_value(def.category)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
-            category_zh: def.category.label_zh().to_owned(),
-            calls: u.calls,
-            units: u.units,
-            unit_zh: def.billing_unit.unit_zh().to_owned(),
-            tiers,
-            amount,
-            shares,
-        });
+        for (u, amount) in rows.into_iter().zip(parts) {
+            let shares = if amount == Money::ZERO {
+                Allocation {
+                    government: Money::ZERO,
+                    regulator_costs: Money::ZERO,
+                    treasury: Money::ZERO,
+                    operator: Money::ZERO,
+                    market: Money::ZERO,
+                }
+            } else {
+                let Some(rule) = book.share_rule(product_id, &u.scenario, month.last_day())? else {
+                    return Err(AppError::Refused {
+                        code: "billing.no_share_rule",
+                        message: format!(
+                            "产品“{}”在场景“{}”下没有适用的收益分配规则，请实施机构先制定（S-5.2）",
+                            def.name, u.scenario
+                        ),
+                    });
+                };
+                let a = rule
+                    .allocate(amount, *regulator_costs_left)
+                    .map_err(internal)?;
+                *regulator_costs_left = regulator_costs_left
+                    .checked_sub(a.regulator_costs)
+                    .map_err(internal)?;
+                a
+            };
+            lines.push(StatementLine {
+                product_id: u.product_id.clone(),
+                product_name: def.name.clone(),
+                scenario: u.scenario.clone(),
+                category: serde_json::to_value(def.category)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                category_zh: def.category.label_zh().to_owned(),
+                calls: u.calls,
+                units: u.units,
+                unit_zh: def.billing_unit.unit_zh().to_owned(),
+                tiers: tiers.clone(),
+                amount,
+                shares,
+            });
+        }
     }
     Ok(lines)
 }

@@ -600,9 +600,12 @@ pub async fn set_price(app: &App, actor: &Actor, input: &NewPrice) -> Result<Pri
 /// Input of [`set_share_rule`].
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewShareRule {
-    /// The product it applies to; none for the default rule.
+    /// The product it applies to; none for any product.
     #[serde(default)]
     pub product_id: Option<String>,
+    /// The scenario it applies to; none for any scenario.
+    #[serde(default)]
+    pub scenario: Option<String>,
     /// First day in force.
     pub effective_from: NaiveDate,
     /// Government share, percent.
@@ -618,8 +621,10 @@ pub struct NewShareRule {
 pub struct ShareRuleView {
     /// Id.
     pub id: String,
-    /// Product, or none for the default rule.
+    /// Product, or none for any product.
     pub product_id: Option<String>,
+    /// Scenario, or none for any scenario.
+    pub scenario: Option<String>,
     /// First day in force.
     pub effective_from: NaiveDate,
     /// Government share, percent.
@@ -637,6 +642,7 @@ impl From<&ShareRuleRow> for ShareRuleView {
         Self {
             id: r.id.clone(),
             product_id: r.product_id.clone(),
+            scenario: r.scenario.clone(),
             effective_from: r.effective_from,
             government_pct: r.government_pct.clone(),
             operator_pct: r.operator_pct.clone(),
@@ -712,6 +718,12 @@ pub async fn set_share_rule(
     let row = ShareRuleRow {
         id: id.clone(),
         product_id: input.product_id.clone(),
+        scenario: input
+            .scenario
+            .as_deref()
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned),
         effective_from: input.effective_from,
         government_pct: input.government_pct.normalize().to_string(),
         operator_pct: input.operator_pct.normalize().to_string(),
@@ -724,7 +736,8 @@ pub async fn set_share_rule(
         .target("share_rule", &id)
         .decided_by(decided)
         .details(serde_json::json!({
-            "product_id": row.product_id, "effective_from": row.effective_from,
+            "product_id": row.product_id, "scenario": row.scenario,
+            "effective_from": row.effective_from,
             "government_pct": row.government_pct, "operator_pct": row.operator_pct,
             "market_pct": row.market_pct,
         }));

@@ -105,24 +105,27 @@ impl PriceBook {
         })
     }
 
-    /// The share rule in force on `day` for a product: its own, else the
-    /// default.
+    /// The share rule in force on `day` for a product's calls in a
+    /// scenario, the most specific first: product and scenario, product,
+    /// scenario, default.
     pub fn share_rule(
         &self,
         product_id: &str,
+        scenario: &str,
         day: NaiveDate,
     ) -> Result<Option<ShareRule>, AppError> {
-        let pick = |own: bool| {
+        let pick = |product: Option<&str>, scen: Option<&str>| {
             self.shares.iter().rev().find(|r| {
                 r.effective_from <= day
-                    && if own {
-                        r.product_id.as_deref() == Some(product_id)
-                    } else {
-                        r.product_id.is_none()
-                    }
+                    && r.product_id.as_deref() == product
+                    && r.scenario.as_deref() == scen
             })
         };
-        let Some(row) = pick(true).or_else(|| pick(false)) else {
+        let Some(row) = pick(Some(product_id), Some(scenario))
+            .or_else(|| pick(Some(product_id), None))
+            .or_else(|| pick(None, Some(scenario)))
+            .or_else(|| pick(None, None))
+        else {
             return Ok(None);
         };
         let parse = |t: &str| t.parse().map_err(internal);
@@ -142,4 +145,59 @@ pub(crate) fn new_year(year: i64) -> Option<NaiveDate> {
 /// The year of `day`, as stored.
 pub(crate) fn year_of(day: NaiveDate) -> i64 {
     i64::from(day.year())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    fn rule(id: &str, product: Option<&str>, scenario: Option<&str>, gov: &str) -> ShareRuleRow {
+        ShareRuleRow {
+            id: id.into(),
+            product_id: product.map(Into::into),
+            scenario: scenario.map(Into::into),
+            effective_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
+            government_pct: gov.into(),
+            operator_pct: "50".into(),
+            market_pct: "10".into(),
+            set_by: "u".into(),
+            set_at: Utc
+                .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+                .single()
+                .unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn the_most_specific_share_rule_applies() {
+        let book = PriceBook {
+            shares: vec![
+                rule("d", None, None, "40"),
+                rule("s", None, Some("信用评价"), "40.00"),
+                rule("p", Some("P"), None, "40.0"),
+                rule("ps", Some("P"), Some("信用评价"), "40.000"),
+            ],
+            ..PriceBook::default()
+        };
+        let day = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap_or_default();
+        let gov = |p: &str, s: &str| {
+            book.share_rule(p, s, day)
+                .ok()
+                .flatten()
+                .map(|r| r.government_pct.to_string())
+        };
+        assert_eq!(gov("P", "信用评价").as_deref(), Some("40.000"));
+        assert_eq!(gov("P", "其他").as_deref(), Some("40.0"));
+        assert_eq!(gov("Q", "信用评价").as_deref(), Some("40.00"));
+        assert_eq!(gov("Q", "其他").as_deref(), Some("40"));
+        let before = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default();
+        assert!(
+            book.share_rule("P", "信用评价", before)
+                .ok()
+                .flatten()
+                .is_none()
+        );
+    }
 }

@@ -56,10 +56,12 @@ CREATE TABLE product_prices (
 );
 CREATE INDEX product_prices_product_idx ON product_prices (product_id, effective_from, set_at);
 
--- Revenue shares (收益分配); product_id NULL is the default rule.
+-- Revenue shares (收益分配) per product and/or scenario; both NULL is the
+-- default rule.
 CREATE TABLE share_rules (
     id              TEXT NOT NULL PRIMARY KEY,
     product_id      TEXT,
+    scenario        TEXT,
     effective_from  DATE NOT NULL,
     government_pct  TEXT NOT NULL,
     operator_pct    TEXT NOT NULL,

@@ -72,6 +72,16 @@ async fn overage_is_clawed_back_and_reports_open_as_xlsx(t: TestApp) {
     )
     .await
     .expect(201);
+    // A rule for the scenario alone: the product's own rule is more specific.
+    let mut by_scenario = shares(None, "50", "40", "10");
+    by_scenario["scenario"] = json!(crate::products::SCENARIO);
+    t.post(
+        "/api/v1/revenue-shares/rules",
+        Auth::Cookie(&agency),
+        &by_scenario,
+    )
+    .await
+    .expect(201);
     for i in [5, 6, 5] {
         verify(&t, &p, i).await;
     }
@@ -98,6 +108,17 @@ async fn overage_is_clawed_back_and_reports_open_as_xlsx(t: TestApp) {
     )
     .await
     .expect(201);
+    let st = t
+        .get("/api/v1/billing/statements", Auth::Cookie(&operator))
+        .await
+        .expect(200)
+        .json();
+    let line = &st[0]["lines"][0];
+    assert_eq!(line["scenario"], crate::products::SCENARIO);
+    assert_eq!(
+        line["shares"]["government"], 90,
+        "30 % by the product's rule: {line}"
+    );
     let o = t
         .get("/api/v1/pricing", Auth::Cookie(&ndrc))
         .await
