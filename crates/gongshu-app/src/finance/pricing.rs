@@ -379,6 +379,14 @@ pub async fn set_cap(app: &App, actor: &Actor, input: &NewCap) -> Result<CapView
             &gongshu_domain::pricing::PricingError::FreeNotZero,
         ));
     }
+    // A cap governs prices to come; an ended year's prices are history.
+    if input.year < year_of(today(app)) {
+        return Err(field(
+            "year",
+            "pricing.year_ended",
+            "该年度已结束，上限收费标准只能为本年度或以后年度制定",
+        ));
+    }
     let Some(period) = book.periods.get(&input.year) else {
         return Err(AppError::Refused {
             code: "pricing.no_period",

@@ -138,6 +138,16 @@ async fn overage_is_clawed_back_and_reports_open_as_xlsx(t: TestApp) {
         .json();
     assert_eq!(next["breakdown"]["clawback"], 84);
     assert_eq!(next["breakdown"]["maximum_allowed_revenue"], 132);
+    // The ended year's caps are history now.
+    let e = t
+        .post(
+            "/api/v1/pricing/caps",
+            Auth::Cookie(&agency),
+            &cap(&p.product, 2026, 50, 1),
+        )
+        .await
+        .error(422, "validation_failed");
+    assert_eq!(e["fields"][0]["code"], "pricing.year_ended", "{e}");
 
     // The inbox: each side owes its 2026 reports by 31 March 2027 (S-7.2).
     let owed = |s: &Session| {
