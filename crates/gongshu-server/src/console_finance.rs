@@ -36,12 +36,37 @@ fn shanghai_year(state: &AppState) -> i64 {
     i64::from(chrono::Datelike::year(&now.date_naive()))
 }
 
+/// The price form as entered, with its errors by field.
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+pub(crate) struct PriceForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    product_id: String,
+    #[serde(default)]
+    effective_from: String,
+    #[serde(default)]
+    price: String,
+    #[serde(default)]
+    tier2_from: String,
+    #[serde(default)]
+    tier2_price: String,
+}
+
+#[derive(Debug, Default)]
+struct PriceState {
+    form: PriceForm,
+    errors: std::collections::BTreeMap<String, String>,
+    message: Option<String>,
+}
+
 async fn page(
     state: &AppState,
     headers: &HeaderMap,
     message: Option<String>,
     month: &str,
     month_error: Option<String>,
+    price: &PriceState,
 ) -> Response {
     let Some((actor, _)) = actor(state, headers).await else {
         return Redirect::to("/login").into_response();
@@ -124,8 +149,28 @@ async fn page(
             message => message,
             month => month,
             month_error => month_error,
+            price_products => caps.iter().filter(|c| c.year == year).map(|c| context! {
+                id => c.product_id, name => c.product_name, year => c.year, cap => format!("{} {}", c.cap, c.unit_zh),
+            }).collect::<Vec<_>>(),
+            price_form => &price.form,
+            price_errors => &price.errors,
+            price_message => &price.message,
         },
     )
+}
+
+/// The caller of a form post: logged in, with the session's CSRF token.
+async fn form_actor(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Actor, Response> {
+    let Some((actor, ctx)) = actor(state, headers).await else {
+        return Err(Redirect::to("/login").into_response());
+    };
+    if !ctx.csrf_ok(csrf) {
+        return Err(error_page(
+            "表单已过期，请刷新页面后重试",
+            &AppError::Unauthenticated("csrf"),
+        ));
+    }
+    Ok(actor)
 }
 
 /// `GET /console/finance`.
@@ -139,7 +184,15 @@ pub(crate) async fn finance_page(State(state): State<AppState>, headers: HeaderM
             .pred_opt()
             .unwrap_or(last_month.first_day()),
     );
-    page(&state, &headers, None, &previous.to_string(), None).await
+    page(
+        &state,
+        &headers,
+        None,
+        &previous.to_string(),
+        None,
+        &PriceState::default(),
+    )
+    .await
 }
 
 /// The statements form.
@@ -156,15 +209,10 @@ pub(crate) async fn issue_submit(
     headers: HeaderMap,
     Form(f): Form<IssueForm>,
 ) -> Response {
-    let Some((actor, ctx)) = actor(&state, &headers).await else {
-        return Redirect::to("/login").into_response();
+    let actor = match form_actor(&state, &headers, &f.csrf).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
-    if !ctx.csrf_ok(&f.csrf) {
-        return error_page(
-            "表单已过期，请刷新页面后重试",
-            &AppError::Unauthenticated("csrf"),
-        );
-    }
     match billing::issue_statements(&state.app, &actor, f.month.trim()).await {
         Ok(v) if v.is_empty() => {
             page(
@@ -173,6 +221,7 @@ pub(crate) async fn issue_submit(
                 Some(format!("{} 没有需要出具的新账单", f.month.trim())),
                 &f.month,
                 None,
+                &PriceState::default(),
             )
             .await
         }
@@ -183,6 +232,7 @@ pub(crate) async fn issue_submit(
                 Some(format!("已出具 {} 份 {} 月度账单", v.len(), f.month.trim())),
                 &f.month,
                 None,
+                &PriceState::default(),
             )
             .await
         }
@@ -190,10 +240,26 @@ pub(crate) async fn issue_submit(
             let msg = errors
                 .first()
                 .map_or_else(|| "输入有误".to_owned(), |e| e.message.clone());
-            page(&state, &headers, None, &f.month, Some(msg)).await
+            page(
+                &state,
+                &headers,
+                None,
+                &f.month,
+                Some(msg),
+                &PriceState::default(),
+            )
+            .await
         }
         Err(e @ (AppError::Refused { .. } | AppError::Denied { .. })) => {
-            page(&state, &headers, None, &f.month, Some(e.message_zh())).await
+            page(
+                &state,
+                &headers,
+                None,
+                &f.month,
+                Some(e.message_zh()),
+                &PriceState::default(),
+            )
+            .await
         }
         Err(e) => error_page("出具账单失败", &e),
     }
@@ -285,4 +351,103 @@ pub(crate) async fn disclosure_view(
         ),
         Err(e) => error_page("没有这份信息披露", &e),
     }
+}
+
+fn yuan_field(text: &str) -> Option<Money> {
+    Money::parse_yuan(text).ok().filter(|m| !m.is_negative())
+}
+
+/// `POST /console/finance/prices`: the operator's actual price; errors stay
+/// next to their fields with the entries kept.
+pub(crate) async fn price_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<PriceForm>,
+) -> Response {
+    let actor = match form_actor(&state, &headers, &f.csrf).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let mut st = PriceState::default();
+    let effective_from =
+        chrono::NaiveDate::parse_from_str(f.effective_from.trim(), "%Y-%m-%d").ok();
+    if effective_from.is_none() {
+        st.errors.insert(
+            "effective_from".into(),
+            "请填写日期（YYYY-MM-DD，某月 1 日）".into(),
+        );
+    }
+    let first = yuan_field(&f.price);
+    if first.is_none() {
+        st.errors.insert(
+            "price".into(),
+            "请填写以元为单位、最多两位小数的单价".into(),
+        );
+    }
+    let mut tiers = vec![gongshu_domain::pricing::Tier {
+        from_units: 0,
+        unit_price: first.unwrap_or_default(),
+    }];
+    if !f.tier2_from.trim().is_empty() || !f.tier2_price.trim().is_empty() {
+        match (
+            f.tier2_from.trim().parse::<u64>().ok(),
+            yuan_field(&f.tier2_price),
+        ) {
+            (Some(n), Some(p)) if n > 0 => tiers.push(gongshu_domain::pricing::Tier {
+                // The page counts from the first call; the API from 0.
+                from_units: n - 1,
+                unit_price: p,
+            }),
+            _ => {
+                st.errors.insert(
+                    "tiers".into(),
+                    "第二档须同时填写起点（大于 1 的次数）和单价".into(),
+                );
+            }
+        }
+    }
+    if let (Some(from), true) = (effective_from, st.errors.is_empty()) {
+        let input = pricing::NewPrice {
+            product_id: f.product_id.clone(),
+            effective_from: from,
+            tiers,
+        };
+        match pricing::set_price(&state.app, &actor, &input).await {
+            Ok(v) => {
+                let done = format!(
+                    "已保存“{}”的具体收费标准，自 {} 起执行",
+                    v.product_name, v.effective_from
+                );
+                return page(
+                    &state,
+                    &headers,
+                    Some(done),
+                    "",
+                    None,
+                    &PriceState::default(),
+                )
+                .await;
+            }
+            Err(AppError::Validation(errors)) => {
+                for e in errors {
+                    let name = if e.field == "tiers" {
+                        "tiers"
+                    } else {
+                        e.field.as_str()
+                    };
+                    st.errors.insert(name.to_owned(), e.message);
+                }
+            }
+            Err(
+                e
+                @ (AppError::Refused { .. } | AppError::Denied { .. } | AppError::NotFound { .. }),
+            ) => {
+                st.message = Some(e.message_zh());
+            }
+            Err(e) => return error_page("保存收费标准失败", &e),
+        }
+    }
+    st.form = f;
+    st.form.csrf = String::new();
+    page(&state, &headers, None, "", None, &st).await
 }

@@ -10,23 +10,7 @@ crate::on_both_backends!(a_month_of_calls_is_billed_shared_booked_and_closed);
 
 async fn a_month_of_calls_is_billed_shared_booked_and_closed(t: TestApp) {
     let p = priced(&t).await;
-    let ndrc = t.login(&p.ndrc).await;
-    let agency = t.login(&p.agency).await;
-    let operator = t.login(&p.officer).await;
-    t.post(
-        "/api/v1/pricing/periods",
-        Auth::Cookie(&ndrc),
-        &period(2026),
-    )
-    .await
-    .expect(201);
-    t.post(
-        "/api/v1/pricing/caps",
-        Auth::Cookie(&agency),
-        &cap(&p.product, 2026, 100, 1_000_000),
-    )
-    .await
-    .expect(201);
+    let (_ndrc, agency, operator) = capped(&t, &p, 100, 1_000_000).await;
     t.post(
         "/api/v1/pricing/prices",
         Auth::Cookie(&operator),

@@ -166,3 +166,31 @@ pub(super) async fn assert_books_hold(t: &TestApp, reader: &Session) {
         }
     }
 }
+
+/// The people of `priced`, logged in, with the 2026 maximum and a cap of
+/// `cap_fen` on the charged product.
+pub(super) async fn capped(
+    t: &TestApp,
+    p: &Priced,
+    cap_fen: i64,
+    forecast: i64,
+) -> (Session, Session, Session) {
+    let ndrc = t.login(&p.ndrc).await;
+    let agency = t.login(&p.agency).await;
+    let operator = t.login(&p.officer).await;
+    t.post(
+        "/api/v1/pricing/periods",
+        Auth::Cookie(&ndrc),
+        &period(2026),
+    )
+    .await
+    .expect(201);
+    t.post(
+        "/api/v1/pricing/caps",
+        Auth::Cookie(&agency),
+        &cap(&p.product, 2026, cap_fen, forecast),
+    )
+    .await
+    .expect(201);
+    (ndrc, agency, operator)
+}

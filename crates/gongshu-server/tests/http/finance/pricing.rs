@@ -6,6 +6,7 @@ use super::*;
 crate::on_both_backends!(
     cost_survey_to_maximum_allowed_revenue_caps_and_prices,
     each_role_is_refused_what_it_must_not_do,
+    the_price_form_keeps_entries_and_names_errors,
 );
 
 async fn cost_survey_to_maximum_allowed_revenue_caps_and_prices(t: TestApp) {
@@ -298,6 +299,57 @@ async fn each_role_is_refused_what_it_must_not_do(t: TestApp) {
         o["prices"].as_array().unwrap().len(),
         0,
         "no refused price was stored"
+    );
+    assert_books_hold(&t, &agency).await;
+}
+
+async fn the_price_form_keeps_entries_and_names_errors(t: TestApp) {
+    let p = priced(&t).await;
+    let (_ndrc, agency, operator) = capped(&t, &p, 100, 1_000).await;
+    let submit = |price: &str, tier2: (&str, &str)| {
+        let body = format!(
+            "csrf={}&product_id={}&effective_from=2026-03-01&price={price}&tier2_from={}&tier2_price={}",
+            operator.csrf, p.product, tier2.0, tier2.1
+        );
+        let t = t.clone();
+        let operator = operator.clone();
+        async move {
+            let r = t
+                .send(
+                    axum::http::Method::POST,
+                    "/console/finance/prices",
+                    Auth::Cookie(&operator),
+                    Some(("application/x-www-form-urlencoded", body.into_bytes())),
+                )
+                .await;
+            r.expect(200);
+            r.text()
+        }
+    };
+    // A malformed price: named next to the field, the entry kept.
+    let html = submit("1.5x", ("", "")).await;
+    assert!(
+        html.contains("id=\"price-error\"") && html.contains("value=\"1.5x\""),
+        "{html}"
+    );
+    // Above the cap: the rule's message next to the tiers.
+    let html = submit("1.20", ("", "")).await;
+    assert!(
+        html.contains("id=\"tiers-error\"") && html.contains("高于上限收费标准"),
+        "{html}"
+    );
+    // A half-filled second tier.
+    let html = submit("0.80", ("4", "")).await;
+    assert!(html.contains("id=\"tiers-error\""), "{html}");
+    let o = t.get("/api/v1/pricing", Auth::Cookie(&agency)).await.json();
+    assert_eq!(o["prices"].as_array().unwrap().len(), 0, "nothing stored");
+    // Two tiers: 0.80 for calls 1–3, 0.60 from the 4th.
+    let html = submit("0.80", ("4", "0.60")).await;
+    assert!(html.contains("已保存"), "{html}");
+    let o = t.get("/api/v1/pricing", Auth::Cookie(&agency)).await.json();
+    assert_eq!(
+        o["prices"][0]["schedule"],
+        json!([{ "from_units": 0, "unit_price": 80 }, { "from_units": 3, "unit_price": 60 }])
     );
     assert_books_hold(&t, &agency).await;
 }
