@@ -100,6 +100,10 @@ pub fn routes() -> Router<AppState> {
             post(crate::console_finance::issue_submit),
         )
         .route(
+            "/console/finance/caps",
+            post(crate::console_finance::cap_submit),
+        )
+        .route(
             "/console/finance/prices",
             post(crate::console_finance::price_submit),
         )

@@ -53,11 +53,32 @@ pub(crate) struct PriceForm {
     tier2_price: String,
 }
 
+/// The cap form as entered.
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+pub(crate) struct CapForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    product_id: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    cap: String,
+    #[serde(default)]
+    forecast_units: String,
+    #[serde(default)]
+    report_note: String,
+}
+
+/// What the page's forms show again after a refusal.
 #[derive(Debug, Default)]
 struct PriceState {
     form: PriceForm,
     errors: std::collections::BTreeMap<String, String>,
     message: Option<String>,
+    cap_form: CapForm,
+    cap_errors: std::collections::BTreeMap<String, String>,
+    cap_message: Option<String>,
 }
 
 async fn page(
@@ -83,7 +104,7 @@ async fn page(
             .map(|v| v.into_iter().map(|o| (o.id, o.name)).collect())
             .unwrap_or_default();
     let year = shanghai_year(state);
-    let (periods, caps, income, tb, report_list) = if reader {
+    let (periods, caps, overview_prices, income, tb, report_list) = if reader {
         let overview = match pricing::overview(app, &actor).await {
             Ok(o) => o,
             Err(e) => return error_page("无法查看价格", &e),
@@ -93,15 +114,24 @@ async fn page(
             .await
             .ok();
         let report_list = reports::list(app, Some(&actor)).await.unwrap_or_default();
-        (overview.periods, overview.caps, income, tb, report_list)
+        (
+            overview.periods,
+            overview.caps,
+            overview.prices,
+            income,
+            tb,
+            report_list,
+        )
     } else {
-        (Vec::new(), Vec::new(), None, None, Vec::new())
+        (Vec::new(), Vec::new(), Vec::new(), None, None, Vec::new())
     };
-    let overview_prices = if reader {
-        pricing::overview(app, &actor)
+    let cap_products = if actor.org_kind == OrgKind::ImplementingAgency {
+        gongshu_app::products::list_products(app, &actor)
             .await
-            .map(|o| o.prices)
             .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.offered_version.is_some())
+            .collect()
     } else {
         Vec::new()
     };
@@ -152,6 +182,11 @@ async fn page(
             price_products => caps.iter().filter(|c| c.year == year).map(|c| context! {
                 id => c.product_id, name => c.product_name, year => c.year, cap => format!("{} {}", c.cap, c.unit_zh),
             }).collect::<Vec<_>>(),
+            can_cap => actor.org_kind == OrgKind::ImplementingAgency,
+            cap_products => cap_products.iter().map(|p| context! { id => p.id, name => p.name }).collect::<Vec<_>>(),
+            cap_form => &price.cap_form,
+            cap_errors => &price.cap_errors,
+            cap_message => &price.cap_message,
             price_form => &price.form,
             price_errors => &price.errors,
             price_message => &price.message,
@@ -353,6 +388,47 @@ pub(crate) async fn disclosure_view(
     }
 }
 
+/// The page after a form was saved, with its message.
+async fn saved(state: &AppState, headers: &HeaderMap, message: String) -> Response {
+    page(
+        state,
+        headers,
+        Some(message),
+        "",
+        None,
+        &PriceState::default(),
+    )
+    .await
+}
+
+/// A use case's refusal shown on its form: field errors next to their
+/// fields (one API field may be named differently on the page), a rule's
+/// refusal above the form; anything else is returned for an error page.
+fn absorb(
+    e: AppError,
+    errors: &mut std::collections::BTreeMap<String, String>,
+    message: &mut Option<String>,
+    rename: Option<(&str, &str)>,
+) -> Option<AppError> {
+    match e {
+        AppError::Validation(fields) => {
+            for f in fields {
+                let name = match rename {
+                    Some((api, page)) if f.field == api => page.to_owned(),
+                    _ => f.field,
+                };
+                errors.insert(name, f.message);
+            }
+            None
+        }
+        e @ (AppError::Refused { .. } | AppError::Denied { .. } | AppError::NotFound { .. }) => {
+            *message = Some(e.message_zh());
+            None
+        }
+        e => Some(e),
+    }
+}
+
 fn yuan_field(text: &str) -> Option<Money> {
     Money::parse_yuan(text).ok().filter(|m| !m.is_negative())
 }
@@ -418,36 +494,82 @@ pub(crate) async fn price_submit(
                     "已保存“{}”的具体收费标准，自 {} 起执行",
                     v.product_name, v.effective_from
                 );
-                return page(
-                    &state,
-                    &headers,
-                    Some(done),
-                    "",
-                    None,
-                    &PriceState::default(),
-                )
-                .await;
+                return saved(&state, &headers, done).await;
             }
-            Err(AppError::Validation(errors)) => {
-                for e in errors {
-                    let name = if e.field == "tiers" {
-                        "tiers"
-                    } else {
-                        e.field.as_str()
-                    };
-                    st.errors.insert(name.to_owned(), e.message);
+            Err(e) => {
+                if let Some(e) = absorb(e, &mut st.errors, &mut st.message, None) {
+                    return error_page("保存收费标准失败", &e);
                 }
             }
-            Err(
-                e
-                @ (AppError::Refused { .. } | AppError::Denied { .. } | AppError::NotFound { .. }),
-            ) => {
-                st.message = Some(e.message_zh());
-            }
-            Err(e) => return error_page("保存收费标准失败", &e),
         }
     }
     st.form = f;
     st.form.csrf = String::new();
+    page(&state, &headers, None, "", None, &st).await
+}
+
+/// `POST /console/finance/caps`: the implementing agency's cap; errors stay
+/// next to their fields with the entries kept.
+pub(crate) async fn cap_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<CapForm>,
+) -> Response {
+    let actor = match form_actor(&state, &headers, &f.csrf).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let mut st = PriceState::default();
+    let year = f.year.trim().parse::<i64>().ok();
+    if year.is_none() {
+        st.cap_errors
+            .insert("year".into(), "请填写年度（如 2026）".into());
+    }
+    let cap = yuan_field(&f.cap);
+    if cap.is_none() {
+        st.cap_errors
+            .insert("cap".into(), "请填写以元为单位、最多两位小数的上限".into());
+    }
+    let forecast = f
+        .forecast_units
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 0);
+    if forecast.is_none() {
+        st.cap_errors.insert(
+            "forecast_units".into(),
+            "请填写预计年用量（非负整数）".into(),
+        );
+    }
+    if let (Some(year), Some(cap), Some(forecast)) = (year, cap, forecast) {
+        let input = pricing::NewCap {
+            product_id: f.product_id.clone(),
+            year,
+            cap_fen: cap.fen(),
+            forecast_units: forecast,
+            report_note: f.report_note.clone(),
+        };
+        match pricing::set_cap(&state.app, &actor, &input).await {
+            Ok(v) => {
+                let mut done = format!(
+                    "已制定“{}”{} 年度上限收费标准 {} {}",
+                    v.product_name, v.year, v.cap, v.unit_zh
+                );
+                if v.lowered_price.is_some() {
+                    done.push_str("；现行具体收费标准已下调至上限");
+                }
+                return saved(&state, &headers, done).await;
+            }
+            Err(e) => {
+                let rename = Some(("cap_fen", "cap"));
+                if let Some(e) = absorb(e, &mut st.cap_errors, &mut st.cap_message, rename) {
+                    return error_page("保存上限收费标准失败", &e);
+                }
+            }
+        }
+    }
+    st.cap_form = f;
+    st.cap_form.csrf = String::new();
     page(&state, &headers, None, "", None, &st).await
 }

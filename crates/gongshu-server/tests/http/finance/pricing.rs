@@ -351,5 +351,59 @@ async fn the_price_form_keeps_entries_and_names_errors(t: TestApp) {
         o["prices"][0]["schedule"],
         json!([{ "from_units": 0, "unit_price": 80 }, { "from_units": 3, "unit_price": 60 }])
     );
+    // The agency's cap form: bad entries named and kept; a lower cap lowers
+    // the price just saved.
+    let cap_form = |cap: &str, note: &str| {
+        let body = format!(
+            "csrf={}&product_id={}&year=2026&cap={cap}&forecast_units=1000&report_note={note}",
+            agency.csrf, p.product
+        );
+        let t = t.clone();
+        let agency = agency.clone();
+        async move {
+            let r = t
+                .send(
+                    axum::http::Method::POST,
+                    "/console/finance/caps",
+                    Auth::Cookie(&agency),
+                    Some(("application/x-www-form-urlencoded", body.into_bytes())),
+                )
+                .await;
+            r.expect(200);
+            r.text()
+        }
+    };
+    let html = cap_form("0.7x", "DOC-1").await;
+    assert!(
+        html.contains("id=\"cap-error\"") && html.contains("value=\"0.7x\""),
+        "{html}"
+    );
+    let html = cap_form("0.70", "").await;
+    assert!(html.contains("id=\"report_note-error\""), "{html}");
+    let html = cap_form("0.70", "DOC-2").await;
+    assert!(html.contains("已下调至上限"), "{html}");
+    let o = t.get("/api/v1/pricing", Auth::Cookie(&agency)).await.json();
+    assert_eq!(o["prices"][1]["origin"], "lowered_to_cap");
+    // The operator has no cap form and cannot post one.
+    let denied = t
+        .send(
+            axum::http::Method::POST,
+            "/console/finance/caps",
+            Auth::Cookie(&operator),
+            Some((
+                "application/x-www-form-urlencoded",
+                format!(
+                    "csrf={}&product_id={}&year=2026&cap=0.10&forecast_units=1&report_note=X",
+                    operator.csrf, p.product
+                )
+                .into_bytes(),
+            )),
+        )
+        .await;
+    assert!(
+        denied.text().contains("无权执行此操作"),
+        "{}",
+        denied.text()
+    );
     assert_books_hold(&t, &agency).await;
 }
