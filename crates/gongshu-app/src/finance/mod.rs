@@ -15,11 +15,15 @@
 //! audit record commit together or not at all.
 
 pub mod billing;
+mod books;
+mod caps;
 pub mod journal;
 pub mod obligations;
 pub mod payments;
 pub mod pricing;
+mod report_facts;
 pub mod reports;
+mod shares;
 mod state;
 pub mod xlsx;
 
