@@ -125,6 +125,10 @@ pub struct ColumnClassification {
     /// occur in that column of the referenced resource's current data.
     #[serde(default)]
     pub references: Option<String>,
+    /// The rows the column applies to when not all do (适用范围, e.g. 仅企业户):
+    /// empty fields elsewhere are expected, so completeness does not alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_for: Option<String>,
 }
 
 impl ColumnClassification {
@@ -174,6 +178,7 @@ mod tests {
             required: false,
             validity: None,
             references: None,
+            only_for: None,
         }
     }
 

@@ -216,6 +216,10 @@ pub struct ColumnQuality {
     /// Non-empty fields not found in the referenced dataset (consistency).
     #[serde(default)]
     pub unmatched: u64,
+    /// The column applies to some rows only (e.g. enterprises' credit
+    /// codes among households' bills): its empty fields do not alert.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 /// What a load amounted to, for scoring.
@@ -334,7 +338,8 @@ pub fn quality_alerts(s: &QualitySummary, t: &QualityThresholds) -> Vec<QualityA
             ),
         ];
         for (dimension, count, limit, what) in checks {
-            if count > 0 && over(count, s.rows, limit) {
+            let expected = c.partial && dimension == QualityDimension::Completeness;
+            if count > 0 && !expected && over(count, s.rows, limit) {
                 out.push(QualityAlert {
                     dimension,
                     column: Some(c.name.clone()),
@@ -416,6 +421,7 @@ mod tests {
             nulls,
             invalid,
             unmatched,
+            partial: false,
         };
         let s = QualitySummary {
             rows: 1000,
@@ -443,5 +449,25 @@ mod tests {
         );
         assert_eq!(score_permille(1, 3), 666);
         assert_eq!(score_permille(0, 0), 1000);
+    }
+
+    #[test]
+    fn a_column_for_some_rows_only_is_not_incomplete_but_still_validated() {
+        let s = QualitySummary {
+            rows: 1000,
+            rejected_rows: 0,
+            columns: vec![ColumnQuality {
+                name: "credit_code".into(),
+                nulls: 950,
+                invalid: 11,
+                unmatched: 0,
+                partial: true,
+            }],
+        };
+        let dims: Vec<_> = quality_alerts(&s, &QualityThresholds::default())
+            .iter()
+            .map(|a| a.dimension)
+            .collect();
+        assert_eq!(dims, vec![QualityDimension::Validity]);
     }
 }

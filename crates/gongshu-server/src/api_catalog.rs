@@ -42,7 +42,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "post",
         "/api/v1/catalog/resources",
         "编制数据资源目录",
-        "Create a catalog entry with the REQUIREMENTS §6.1 fields for the caller's own data source unit; core-grade data cannot be shared unconditionally (§7.1).",
+        "Create a catalog entry with the REQUIREMENTS §6.1 fields for the caller's own data source unit; core-grade data cannot be shared unconditionally (§7.1). Each column may carry `required`, a `validity` rule, a consistency `references` (`<resource id>.<column>`) and `only_for` (which rows it applies to, e.g. 仅企业户: its empty fields elsewhere neither lower completeness nor alert).",
     ),
     r(
         "get",

@@ -122,6 +122,8 @@ pub async fn products(args: BenchProductsArgs) -> Result<(), String> {
         data_dir: Some(dir.clone()),
         no_serve: true,
         listen: addr,
+        scale: crate::county::Scale::Small,
+        seed: 2026,
     })
     .await?;
     let accounts: serde_json::Value = serde_json::from_str(

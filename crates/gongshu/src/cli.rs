@@ -157,6 +157,12 @@ pub struct DemoArgs {
     /// 只跑流程，不启动控制台
     #[arg(long)]
     pub no_serve: bool,
+    /// 示例县规模：small（2 000 户、300 家企业、12 个月，数秒）或 county（10 万户、5 000 家企业、36 个月，数分钟）
+    #[arg(long, value_enum, default_value = "county")]
+    pub scale: crate::county::Scale,
+    /// 随机种子：同一种子生成完全相同的示例数据
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
     /// 控制台监听地址
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,

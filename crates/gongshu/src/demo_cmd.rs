@@ -18,25 +18,10 @@ use gongshu_server::ServerConfig;
 use crate::cli::DemoArgs;
 use crate::demo_governance as governance;
 
-/// GB 32100-2015 check character for the first 17 characters of a unified
-/// social credit code (used only to make valid synthetic codes).
-pub(crate) fn credit_code(body17: &str) -> String {
-    const CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const WEIGHTS: [u32; 17] = [
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
-    let sum: u32 = body17
-        .chars()
-        .zip(WEIGHTS)
-        .map(|(c, w)| CHARS.find(c).map_or(0, |i| u32::try_from(i).unwrap_or(0)) * w)
-        .sum();
-    let check = (31 - sum % 31) % 31;
-    let c = CHARS.chars().nth(check as usize).unwrap_or('0');
-    format!("{body17}{c}")
-}
+pub(crate) use crate::county::ids::credit_code;
 
-struct Person {
-    actor: Actor,
+pub(crate) struct Person {
+    pub(crate) actor: Actor,
     username: String,
     display_name: String,
     roles: Vec<String>,
@@ -106,7 +91,7 @@ async fn login(
         .actor)
 }
 
-async fn org(
+pub(crate) async fn org(
     app: &App,
     admin: &Actor,
     name: &str,
@@ -130,7 +115,7 @@ async fn org(
     Ok(v.id)
 }
 
-async fn person(
+pub(crate) async fn person(
     app: &App,
     admin: &Actor,
     org_id: &str,
@@ -162,17 +147,35 @@ async fn person(
     })
 }
 
+/// A second run on a finished demo directory serves it as it is; an
+/// unfinished one (interrupted) is refused, so nothing is mixed in.
+async fn again(
+    cfg: &ServerConfig,
+    data_dir: &std::path::Path,
+    no_serve: bool,
+) -> Result<(), String> {
+    if !data_dir.join("demo-accounts.json").exists() {
+        return Err(format!(
+            "演示目录 {} 中有一次未完成的演示（没有 demo-accounts.json），请删除该目录或换一个空目录",
+            data_dir.display()
+        ));
+    }
+    println!(
+        "演示平台已在 {} 建成：不重复生成，沿用原有数据、账号与审计日志（账号见 demo-accounts.json）",
+        data_dir.display()
+    );
+    if no_serve {
+        return Ok(());
+    }
+    let app = crate::runtime::open(cfg).await?;
+    crate::serve_cmd::serve(app, cfg.clone()).await
+}
+
 pub async fn run(args: DemoArgs) -> Result<(), String> {
     let data_dir = args.data_dir.clone().unwrap_or_else(|| {
         let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
         std::env::temp_dir().join(format!("gongshu-demo-{stamp}-{}", std::process::id()))
     });
-    if data_dir.join("gongshu.db").exists() {
-        return Err(format!(
-            "演示目录 {} 已有数据，请换一个空目录",
-            data_dir.display()
-        ));
-    }
     let cfg = ServerConfig {
         data_dir: data_dir.clone(),
         listen: args.listen,
@@ -181,10 +184,14 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         // The demo console runs on plain http://127.0.0.1.
         secure_cookies: false,
     };
+    if data_dir.join("gongshu.db").exists() {
+        return again(&cfg, &data_dir, args.no_serve).await;
+    }
     println!(
         "公数演示：涞源县公共数据授权运营平台（数据目录 {}）",
         data_dir.display()
     );
+    let county = crate::county::County::generate(args.seed, args.scale);
     // So that `gongshu serve --data-dir <dir>` restarts this demo platform later.
     std::fs::create_dir_all(&data_dir)
         .and_then(|()| {
@@ -407,13 +414,26 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     .await?;
     let ops_admin = person(&app, &admin, &ops, "ops.admin", "吴运维", &["admin"]).await?;
 
-    let (bills_id, _first_power_key) =
-        crate::demo_data::run(&app, &power_officer.actor, &power_admin.actor, &power).await?;
-
+    println!(
+        "4. 数源单位编制数据资源目录、分类分级，加载本单位系统的导出文件（可信数据空间，加密存储，直接标识符假名化）"
+    );
+    let units = crate::demo_units::create(&app, &admin).await?;
+    let sources = crate::demo_units::initial_exports(&county, &data_dir, start.date_naive())?;
+    let loaded = crate::demo_units::load_initial(
+        &app,
+        &sources,
+        &crate::demo_units::Loaders {
+            power: &power_officer.actor,
+            market: &market_officer.actor,
+            units: &units,
+        },
+    )
+    .await?;
+    let bills_id = loaded.id_of("power_bill")?;
     let today = gongshu_app::inbox::shanghai_today(app.clock().now());
     // The agreement's data scope and the demand name the loaded bills.
     let power_bill = bills_id.clone();
-    let enterprise_registry = crate::demo_registry::run(&app, &market_officer.actor).await?;
+    let enterprise_registry = loaded.id_of("enterprise_registry")?;
 
     println!("5. 运营机构遴选与应用场景");
     governance::select_operator(
@@ -531,11 +551,13 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     )
     .await?;
     clock.catch_up();
+    crate::demo_units::monthly_update(&app, &county, &data_dir, start.date_naive(), &loaded)
+        .await?;
     // Keys issued in the replayed past may have run out: fresh ones now.
     let product_key = crate::demo_products::fresh_key(&app, &bank_admin.actor, &product_id).await?;
     let power_key = crate::demo_data::load_key(&app, &power_admin.actor, &power, &bills_id).await?;
 
-    println!("11. 越权尝试（均被拒绝并记入审计日志）");
+    println!("12. 越权尝试（均被拒绝并记入审计日志）");
     for (who, what, result) in [
         (
             "二级市场主体管理员",
@@ -594,7 +616,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         }
     }
 
-    println!("12. 数据管理部门检查审计日志");
+    println!("13. 数据管理部门检查审计日志");
     let records = gongshu_app::audit_inspect::list(&app, &inspector.actor, &Default::default())
         .await
         .map_err(e)?;
@@ -635,7 +657,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         ok.index, ok.size
     );
 
-    println!("13. 离线校验整个审计日志");
+    println!("14. 离线校验整个审计日志");
     let ledger = Arc::clone(app.ledger());
     tokio::task::spawn_blocking(move || ledger.sync())
         .await
@@ -679,26 +701,28 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         args.listen
     );
     let sample_enterprise = credit_code(&format!("9113063{:010}", 3_000_000));
+    let mut users = vec![
+        serde_json::json!({ "username": boot.username, "display_name": "平台管理员", "organisation": "涞源县数据和政务服务局",
+              "roles": ["admin"], "password": boot.password, "totp_secret": boot.totp_secret }),
+        ia_approver.account("涞源县数据和政务服务局"),
+        inspector.account("涞源县数据管理部门"),
+        op_admin.account("涞源县数字经济运营有限公司"),
+        op_reviewer.account("涞源县数字经济运营有限公司"),
+        power_officer.account("国网涞源县供电公司"),
+        power_reviewer.account("国网涞源县供电公司"),
+        power_admin.account("国网涞源县供电公司"),
+        fin_regulator.account("涞源县地方金融监督管理局"),
+        bank_admin.account("涞源县农村信用合作联社"),
+        market_officer.account("涞源县市场监督管理局"),
+        ndrc.account("涞源县发展和改革局"),
+        accountant.account("涞源县数字经济运营有限公司"),
+        cfo.account("涞源县数字经济运营有限公司"),
+        ops_admin.account("平台运维中心"),
+    ];
+    users.extend(units.iter().map(|u| u.person.account(u.organisation)));
     let accounts = serde_json::json!({
         "console": format!("http://{}/", args.listen),
-        "users": [
-            { "username": boot.username, "display_name": "平台管理员", "organisation": "涞源县数据和政务服务局",
-              "roles": ["admin"], "password": boot.password, "totp_secret": boot.totp_secret },
-            ia_approver.account("涞源县数据和政务服务局"),
-            inspector.account("涞源县数据管理部门"),
-            op_admin.account("涞源县数字经济运营有限公司"),
-            op_reviewer.account("涞源县数字经济运营有限公司"),
-            power_officer.account("国网涞源县供电公司"),
-            power_reviewer.account("国网涞源县供电公司"),
-            power_admin.account("国网涞源县供电公司"),
-            fin_regulator.account("涞源县地方金融监督管理局"),
-            bank_admin.account("涞源县农村信用合作联社"),
-            market_officer.account("涞源县市场监督管理局"),
-            ndrc.account("涞源县发展和改革局"),
-            accountant.account("涞源县数字经济运营有限公司"),
-            cfo.account("涞源县数字经济运营有限公司"),
-            ops_admin.account("平台运维中心"),
-        ],
+        "users": users,
         "api_keys": [
             { "organisation": "国网涞源县供电公司", "key": power_key, "scope": format!("dataset:{bills_id}/load"),
               "use": "gongshu dataset load --resource <id> --file <csv>" },

@@ -4,14 +4,17 @@ mod admin_cmd;
 mod audit_cmd;
 mod bench_cmd;
 mod cli;
+mod county;
 mod dataset_cmd;
+mod demo_catalog;
 mod demo_cmd;
 mod demo_data;
 mod demo_finance;
 mod demo_governance;
 mod demo_products;
-mod demo_registry;
 mod demo_sandbox;
+mod demo_sources;
+mod demo_units;
 mod runtime;
 mod serve_cmd;
 

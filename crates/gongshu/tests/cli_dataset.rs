@@ -57,6 +57,8 @@ fn demo(data: &Path) -> (Server, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gongshu"))
         .args([
             "demo",
+            "--scale",
+            "small",
             "--listen",
             &format!("127.0.0.1:{port}"),
             "--data-dir",
@@ -106,34 +108,62 @@ fn text(o: &Output) -> String {
     )
 }
 
-const HEADER: &str = "credit_code,bill_month,township,amount_fen,paid_on_time\n";
+const HEADER: &str = "account_no,holder_id_number,holder_name,phone,township,village,customer_type,credit_code,industry,bill_month,kwh,amount_fen,paid_on_time,arrears_fen\n";
+
+/// A household's bill in the power company's export layout.
+fn row(account: &str, month: &str, amount: usize) -> String {
+    format!("{account},,户{account},,涞源镇,东关社区,居民,,,{month},100,{amount},true,0\n")
+}
 
 fn rows(n: usize) -> String {
     let mut s = HEADER.to_owned();
     for i in 0..n {
-        s.push_str(&format!("ENT{i:06},2026-01-01,涞源镇,{},true\n", 1000 + i));
+        s.push_str(&row(&format!("ENT{i:06}"), "2026-01-01", 1000 + i));
     }
     s
 }
 
 fn parquet_file(path: &Path, n: usize) {
+    use arrow::datatypes::{DataType, Field};
+    let text = |name: &str| Field::new(name, DataType::Utf8, true);
     let schema = Arc::new(arrow::datatypes::Schema::new(vec![
-        arrow::datatypes::Field::new("credit_code", arrow::datatypes::DataType::Utf8, false),
-        arrow::datatypes::Field::new("bill_month", arrow::datatypes::DataType::Date32, false),
-        arrow::datatypes::Field::new("township", arrow::datatypes::DataType::Utf8, true),
-        arrow::datatypes::Field::new("amount_fen", arrow::datatypes::DataType::Int64, true),
-        arrow::datatypes::Field::new("paid_on_time", arrow::datatypes::DataType::Boolean, true),
+        Field::new("account_no", DataType::Utf8, false),
+        text("holder_id_number"),
+        text("holder_name"),
+        text("phone"),
+        text("township"),
+        text("village"),
+        text("customer_type"),
+        text("credit_code"),
+        text("industry"),
+        Field::new("bill_month", DataType::Date32, false),
+        Field::new("kwh", DataType::Int64, true),
+        Field::new("amount_fen", DataType::Int64, true),
+        Field::new("paid_on_time", DataType::Boolean, true),
+        Field::new("arrears_fen", DataType::Int64, true),
     ]));
+    let none = || -> ArrayRef { Arc::new(StringArray::from_iter((0..n).map(|_| None::<String>))) };
     let cols: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(
             (0..n).map(|i| format!("PQ{i:06}")),
         )),
-        Arc::new(Date32Array::from_iter_values((0..n).map(|_| 20_454))),
+        none(),
+        Arc::new(StringArray::from_iter_values(
+            (0..n).map(|i| format!("户{i}")),
+        )),
+        none(),
         Arc::new(StringArray::from_iter(
             (0..n).map(|i| (i % 2 == 0).then_some("银坊镇")),
         )),
+        none(),
+        Arc::new(StringArray::from_iter_values((0..n).map(|_| "居民"))),
+        none(),
+        none(),
+        Arc::new(Date32Array::from_iter_values((0..n).map(|_| 20_454))),
+        Arc::new(Int64Array::from_iter_values((0..n).map(|i| i as i64 / 2))),
         Arc::new(Int64Array::from_iter_values((0..n).map(|i| i as i64))),
         Arc::new(BooleanArray::from_iter((0..n).map(|i| Some(i % 3 != 0)))),
+        Arc::new(Int64Array::from_iter_values((0..n).map(|_| 0))),
     ];
     let batch = RecordBatch::try_new(schema.clone(), cols).unwrap();
     let file = std::fs::File::create(path).unwrap();
@@ -174,13 +204,17 @@ fn csv_parquet_and_bad_input_through_the_command() {
     let bad = dir.path().join("bad.csv");
     std::fs::write(
         &bad,
-        format!("{HEADER}A1,2026-01-01,涞源镇,12,true\nA2,2026-13-01,涞源镇,1,true\n"),
+        format!(
+            "{HEADER}{}{}",
+            row("A1", "2026-01-01", 12),
+            row("A2", "2026-13-01", 1)
+        ),
     )
     .unwrap();
     let out = load(server.port, &key, &id, &["--file", bad.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(
-        text(&out).contains("第 3 行第 2 列（bill_month）"),
+        text(&out).contains("第 3 行第 10 列（bill_month）"),
         "{}",
         text(&out)
     );
@@ -271,9 +305,12 @@ fn a_postgres_table_or_query_is_loaded_when_postgres_is_available() {
             .unwrap();
         let mut s = sqlx::PgConnection::connect(&src_url).await.unwrap();
         sqlx::query(
-            "CREATE TABLE bills AS SELECT 'PG' || lpad(g::text, 6, '0') AS credit_code, \
-             DATE '2026-02-01' AS bill_month, '水堡镇'::text AS township, \
-             (g * 10)::bigint AS amount_fen, (g % 2 = 0) AS paid_on_time \
+            "CREATE TABLE bills AS SELECT 'PG' || lpad(g::text, 6, '0') AS account_no, \
+             NULL::text AS holder_id_number, '户' || g AS holder_name, NULL::text AS phone, \
+             '水堡镇'::text AS township, '上庄村'::text AS village, '居民'::text AS customer_type, \
+             NULL::text AS credit_code, NULL::text AS industry, \
+             DATE '2026-02-01' AS bill_month, (g * 2)::bigint AS kwh, \
+             (g * 10)::bigint AS amount_fen, (g % 2 = 0) AS paid_on_time, 0::bigint AS arrears_fen \
              FROM generate_series(1, 3000) g",
         )
         .execute(&mut s)
@@ -344,7 +381,11 @@ fn kill_9_during_an_upload_keeps_the_previous_versions_and_shows_no_partial_one(
         let mut chunk = String::new();
         for _ in 0..2_000 {
             i += 1;
-            chunk.push_str(&format!("K{i:09},2026-03-01,王安镇,{i},false\n"));
+            chunk.push_str(&row(
+                &format!("K{i:09}"),
+                "2026-03-01",
+                usize::try_from(i).unwrap(),
+            ));
         }
         stdin.write_all(chunk.as_bytes()).unwrap();
     }
@@ -402,7 +443,7 @@ fn serve_refuses_a_missing_or_wrong_master_key_and_never_makes_a_new_one() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
     let out = Command::new(env!("CARGO_BIN_EXE_gongshu"))
-        .args(["demo", "--no-serve", "--data-dir"])
+        .args(["demo", "--no-serve", "--scale", "small", "--data-dir"])
         .arg(&data)
         .output()
         .unwrap();

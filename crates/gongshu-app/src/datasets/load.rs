@@ -216,10 +216,17 @@ async fn prepare_and_ingest<R: Read + Send + 'static>(
         .map_err(|e| AppError::Internal(format!("load task failed: {e}")))?
         .map_err(vault_error)?;
     let base_version = base.unwrap_or_else(|| i64::from(report.info.version));
+    let partial: Vec<String> = entry
+        .columns
+        .iter()
+        .filter(|c| c.only_for.is_some())
+        .map(|c| c.name.clone())
+        .collect();
     let quality = quality::report(
         &report,
         referenced_columns,
         &references.unavailable,
+        &partial,
         &QualityThresholds::default(),
     );
     Ok((report, mode, base_version, quality))

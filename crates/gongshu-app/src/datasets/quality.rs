@@ -57,11 +57,13 @@ pub struct QualityReport {
     pub alerts: Vec<QualityAlert>,
 }
 
-/// The report of a load under `thresholds`.
+/// The report of a load under `thresholds`; `partial` names the columns
+/// that apply to some rows only (their empty fields are expected).
 pub(crate) fn report(
     load: &LoadReport,
     referenced_columns: u64,
     unavailable: &[String],
+    partial: &[String],
     thresholds: &QualityThresholds,
 ) -> QualityReport {
     let p = &load.profile;
@@ -76,16 +78,27 @@ pub(crate) fn report(
                 nulls: c.null_count,
                 invalid: c.invalid_count,
                 unmatched: c.unmatched_count,
+                partial: partial.contains(&c.name),
             })
             .collect(),
     };
-    let cells = p.completeness.denominator;
+    // Completeness counts the cells that should be filled: a column that
+    // applies to some rows only (partial) is left out of the score.
+    let (partial_cells, partial_filled) = p
+        .columns
+        .iter()
+        .filter(|c| partial.contains(&c.name))
+        .fold((0u64, 0u64), |(cells, filled), c| {
+            (cells + p.rows, filled + p.rows.saturating_sub(c.null_count))
+        });
+    let cells = p.completeness.denominator.saturating_sub(partial_cells);
+    let filled = p.completeness.numerator.saturating_sub(partial_filled);
     let unmatched: u64 = p.columns.iter().map(|c| c.unmatched_count).sum();
     let referenced = p.rows.saturating_mul(referenced_columns);
     QualityReport {
         rows: p.rows,
         rejected_rows: load.rejected_rows,
-        completeness_permille: score_permille(cells - p.completeness.numerator.min(cells), cells),
+        completeness_permille: score_permille(cells - filled.min(cells), cells),
         validity_permille: score_permille(
             p.validity.denominator - p.validity.numerator.min(p.validity.denominator),
             p.validity.denominator,

@@ -122,6 +122,9 @@ pub struct ColumnInput {
     /// Consistency reference `<resource id>.<column>`.
     #[serde(default)]
     pub references: Option<String>,
+    /// The rows the column applies to when not all do (e.g. 仅企业户).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_for: Option<String>,
 }
 
 /// A catalog entry as sent by a client (every §6.1 field).
@@ -375,6 +378,11 @@ pub fn parse_columns(
             required: c.required,
             validity: validity(issues, &format!("{p}.validity"), c.validity.as_deref()),
             references: reference(issues, &format!("{p}.references"), c.references.as_deref()),
+            only_for: c
+                .only_for
+                .as_deref()
+                .map(|v| text(issues, &format!("{p}.only_for"), v, MAX_SHORT_CHARS, false))
+                .filter(|v| !v.is_empty()),
             name,
         });
     }
@@ -599,5 +607,6 @@ pub fn column_input(c: &ColumnClassification) -> ColumnInput {
         required: c.required,
         validity: c.validity.as_ref().map(ToString::to_string),
         references: c.references.clone(),
+        only_for: c.only_for.clone(),
     }
 }

@@ -9,6 +9,7 @@ use crate::support::{Auth, Session, TestApp};
 crate::on_both_backends!(
     late_data_and_quality_alerts_reach_the_providers_inbox,
     consistency_is_checked_against_the_referenced_resource,
+    a_column_for_some_rows_only_is_not_scored_incomplete,
 );
 
 async fn late_data_and_quality_alerts_reach_the_providers_inbox(t: TestApp) {
@@ -132,4 +133,56 @@ async fn consistency_is_checked_against_the_referenced_resource(t: TestApp) {
     assert_eq!(q["alerts"][0]["dimension"], "consistency");
     assert_eq!(q["references_unavailable"], json!([]));
     t.assert_audit_log_verifies().await;
+}
+
+async fn a_column_for_some_rows_only_is_not_scored_incomplete(t: TestApp) {
+    let p = parties(&t).await;
+    let prov = t.login(&p.provider).await;
+    let column = |name: &str, only_for: Option<&str>| {
+        json!({ "name": name, "grade": "general_1", "personal_info": "none",
+                "sandbox_class": "public", "data_type": "string", "only_for": only_for })
+    };
+    // Enterprises have a credit code, households do not; the remark column
+    // is expected for every row and mostly empty.
+    let bills = resource_with(
+        &t,
+        &prov,
+        "用电户",
+        json!([
+            column("account_no", None),
+            column("credit_code", Some("仅企业户")),
+            column("remark", None),
+        ]),
+    )
+    .await;
+    let mut rows = String::from("account_no,credit_code,remark\n");
+    for i in 0..10 {
+        let code = if i < 2 { "E1" } else { "" };
+        let remark = if i < 7 { "" } else { "有" };
+        rows.push_str(&format!("A{i},{code},{remark}\n"));
+    }
+    let r = load(&t, &prov, &bills, "", rows.into_bytes()).await;
+    r.expect(201);
+    let q = &r.json()["quality"];
+    // 20 cells expected (account_no, remark), 7 empty: 650 ‰; credit_code's
+    // 8 empty fields neither count nor alert.
+    assert_eq!(q["completeness_permille"], 650);
+    assert_eq!(q["columns"][1]["nulls"], 8);
+    let alerted: Vec<&str> = q["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["column"].as_str().unwrap())
+        .collect();
+    assert_eq!(alerted, ["remark"]);
+    // The catalog keeps the remark and shows it back.
+    let entry = t
+        .get(
+            &format!("/api/v1/catalog/resources/{bills}"),
+            Auth::Cookie(&prov),
+        )
+        .await
+        .json();
+    assert_eq!(entry["columns"][1]["only_for"], "仅企业户");
+    assert!(entry["columns"][0].get("only_for").is_none());
 }
