@@ -63,8 +63,8 @@ impl County {
     pub fn generate(seed: u64, scale: Scale) -> Self {
         let (h, e, _) = scale.size();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let households = people::households(&mut rng, h);
-        let enterprises = people::enterprises(&mut rng, e);
+        let households = people::households(&mut rng, h, h + e);
+        let enterprises = people::enterprises(&mut rng, e, h, h + e);
         Self {
             seed,
             scale,

@@ -105,6 +105,21 @@ fn birth(rng: &mut ChaCha8Rng, from_year: i32, to_year: i32) -> NaiveDate {
     NaiveDate::from_yo_opt(year, ordinal).unwrap_or(NaiveDate::MIN)
 }
 
+/// The resident ID number of the county's `index`-th person out of `total`:
+/// the sequence number is `index % 1000` and each block of a thousand
+/// persons is born in its own span of days (1940–1999), so no two persons
+/// share a number.
+fn person_id(rng: &mut ChaCha8Rng, index: usize, total: usize) -> String {
+    const SPAN_DAYS: usize = 21_900;
+    let blocks = total.div_ceil(1000).max(1);
+    let width = (SPAN_DAYS / blocks).max(1);
+    let day = (index / 1000) * width + rng.random_range(0..width);
+    let born = NaiveDate::from_ymd_opt(1940, 1, 1)
+        .and_then(|d| d.checked_add_days(chrono::Days::new(u64::try_from(day).unwrap_or(0))))
+        .unwrap_or(NaiveDate::MIN);
+    resident_id(born, u32::try_from(index % 1000).unwrap_or(0))
+}
+
 fn place(rng: &mut ChaCha8Rng) -> (usize, String) {
     let t = places::township_at(rng.random_range(0..places::total_weight()));
     (t, places::village(t, rng.random_range(0..VILLAGES)))
@@ -119,17 +134,15 @@ fn lateness(rng: &mut ChaCha8Rng) -> u32 {
     }
 }
 
-/// `n` households; sequence numbers keep every ID number distinct.
-pub fn households(rng: &mut ChaCha8Rng, n: usize) -> Vec<Household> {
+/// `n` households out of `persons` in the county (heads of household
+/// first, then the enterprises' legal representatives).
+pub fn households(rng: &mut ChaCha8Rng, n: usize, persons: usize) -> Vec<Household> {
     (0..n)
         .map(|i| {
             let (township, village) = place(rng);
             let seat = township == COUNTY_SEAT;
-            let seq = u32::try_from(i % 1000).unwrap_or(0);
-            // Distinct births per thousand keep (birth, seq) pairs unique.
-            let born = birth(rng, 1940, 2000);
             Household {
-                id_number: resident_id(born, seq),
+                id_number: person_id(rng, i, persons),
                 name: name(rng),
                 phone: phone(rng),
                 township,
@@ -146,8 +159,14 @@ pub fn households(rng: &mut ChaCha8Rng, n: usize) -> Vec<Household> {
         .collect()
 }
 
-/// `n` enterprises, numbered as [`enterprise_code`] numbers them.
-pub fn enterprises(rng: &mut ChaCha8Rng, n: usize) -> Vec<Enterprise> {
+/// `n` enterprises, numbered as [`enterprise_code`] numbers them; their
+/// legal representatives are persons `first_person..` of `persons`.
+pub fn enterprises(
+    rng: &mut ChaCha8Rng,
+    n: usize,
+    first_person: usize,
+    persons: usize,
+) -> Vec<Enterprise> {
     (0..n)
         .map(|i| {
             let (township, village) = place(rng);
@@ -158,11 +177,10 @@ pub fn enterprises(rng: &mut ChaCha8Rng, n: usize) -> Vec<Enterprise> {
                 3 => "吊销",
                 _ => "存续",
             };
-            let rep_seq = u32::try_from(500 + i % 499).unwrap_or(0);
             Enterprise {
                 credit_code: enterprise_code(i),
                 name: format!("涞源县{town}第{}号商贸有限公司", i + 1),
-                legal_rep_id: resident_id(birth(rng, 1955, 1995), rep_seq),
+                legal_rep_id: person_id(rng, first_person + i, persons),
                 phone: phone(rng),
                 industry,
                 township,

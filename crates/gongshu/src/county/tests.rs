@@ -150,3 +150,19 @@ fn months_are_counted_back_from_the_start() {
     );
     assert!(months_between(month(2026, 2), month(2026, 2)).is_empty());
 }
+
+#[test]
+fn no_two_persons_share_an_id_number() {
+    let county = County::generate(11, Scale::Small);
+    let ids: std::collections::HashSet<&str> = county
+        .households
+        .iter()
+        .map(|h| h.id_number.as_str())
+        .chain(county.enterprises.iter().map(|e| e.legal_rep_id.as_str()))
+        .collect();
+    assert_eq!(
+        ids.len(),
+        county.households.len() + county.enterprises.len()
+    );
+    assert!(ids.iter().all(|id| ValidityRule::ResidentId.check(id)));
+}
