@@ -107,6 +107,67 @@ where
     }
 }
 
+/// Runs `scenario` on SQLite with the audit log on its own small tmpfs
+/// (8 MiB), so that a scenario can fill the disk under the log with
+/// [`fill_audit_disk`]. Needs root (mount); fails loudly otherwise.
+pub async fn run_with_small_audit_disk<F, Fut>(scenario: F)
+where
+    F: FnOnce(TestApp) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            // Lazy: files of the log may still be open while unwinding.
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let audit = dir.path().join("audit");
+    std::fs::create_dir_all(&audit).expect("audit directory");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=8m", "tmpfs"])
+        .arg(&audit)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(mounted, "mounting a tmpfs failed: this test needs root");
+    let _unmount = Unmount(audit);
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("gongshu.db").display()
+    );
+    let t = TestApp::start(&url, dir).await;
+    let outcome = tokio::spawn(scenario(t.clone())).await;
+    t.store().close().await;
+    drop(t);
+    rethrow(outcome);
+}
+
+/// Fills the disk under the audit log of a [`run_with_small_audit_disk`]
+/// scenario, then appends until the ledger refuses, so the next audited
+/// action finds the log unwritable.
+pub fn fill_audit_disk(t: &TestApp) {
+    use std::io::Write as _;
+    let mut filler = std::fs::File::create(t.audit_dir().join("filler")).expect("filler");
+    let block = vec![0u8; 64 * 1024];
+    while filler.write_all(&block).is_ok() {}
+    let _ = filler.write_all(&[0u8; 512]);
+    for i in 0..10_000 {
+        let appended = t.ledger().append(gongshu_ledger::NewRecord {
+            class: gongshu_ledger::RetentionClass::Governance,
+            action: "test.fill".into(),
+            payload: vec![b'x'; 2_000 + i],
+        });
+        if appended.is_err() {
+            return;
+        }
+    }
+    panic!("the audit log never filled up");
+}
+
 /// `server_url` pointing at database `name` (any query string is kept).
 fn database_url(server_url: &str, name: &str) -> String {
     let (base, query) = server_url

@@ -224,3 +224,43 @@ async fn quota_and_rate_answer_429_with_retry_after(t: TestApp) {
     t.advance(TimeDelta::hours(16));
     call(&t, &keys[0], &stats, &call_body).await.expect(200);
 }
+
+/// Audit log unavailable: the call answers 503 and delivers nothing; no
+/// call is metered (so none is billed) and the log stays as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_that_cannot_be_audited_answers_503_and_delivers_nothing() {
+    crate::support::run_with_small_audit_disk(unaudited_call).await;
+}
+
+async fn unaudited_call(t: TestApp) {
+    let m = market(&t).await;
+    let stats = listed(&t, &m, &statistics(&m)).await;
+    let bank = admitted(&t, &m, m.w.orgs.bank.clone(), "bank").await;
+    let key = subscribe(&t, &m, &bank, &[&stats], "2026-12-31")
+        .await
+        .remove(0);
+    let body = json!({ "scenario": SCENARIO, "params": { "excluded": "无" } });
+    call(&t, &key, &stats, &body).await.expect(200);
+    let metered = || async {
+        t.get("/api/v1/product-calls", Auth::Cookie(&bank.officer))
+            .await
+            .expect(200)
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(metered().await, 1);
+
+    crate::support::fill_audit_disk(&t);
+    let size = t.ledger().size();
+    let r = call(&t, &key, &stats, &body).await;
+    let v = r.error(503, "audit_log_unavailable");
+    assert!(
+        v.get("rows").is_none() && v.get("fingerprint").is_none(),
+        "{v}"
+    );
+    assert!(r.headers.get("x-gongshu-fingerprint").is_none());
+    assert_eq!(t.ledger().size(), size, "nothing was appended");
+    assert_eq!(metered().await, 1, "the refused call is not metered");
+}
