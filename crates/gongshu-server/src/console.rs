@@ -34,6 +34,7 @@ static TEMPLATES: std::sync::LazyLock<Result<Environment<'static>, minijinja::Er
         env.add_template("portal.html", include_str!("../templates/portal.html"))?;
         env.add_template("finance.html", include_str!("../templates/finance.html"))?;
         env.add_template("report.html", include_str!("../templates/report.html"))?;
+        env.add_template("reviews.html", include_str!("../templates/reviews.html"))?;
         Ok(env)
     });
 
@@ -55,6 +56,28 @@ pub(crate) fn render(name: &str, ctx: minijinja::Value) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, "页面渲染失败").into_response()
         }
     }
+}
+
+/// The caller of a form post: logged in (else to the login page), with
+/// the session's CSRF token (else an error page; nothing is done).
+pub(crate) async fn form_actor(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<gongshu_app::Actor, Response> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Err(Redirect::to("/login").into_response());
+    };
+    let Ok(ctx) = gongshu_app::session::authenticate(&state.app, &token).await else {
+        return Err(Redirect::to("/login").into_response());
+    };
+    if !ctx.csrf_ok(csrf) {
+        return Err(error_page(
+            "表单已过期，请刷新页面后重试",
+            &gongshu_app::AppError::Unauthenticated("csrf"),
+        ));
+    }
+    Ok(ctx.actor)
 }
 
 /// An error page with the error's HTTP status and Chinese message.
@@ -86,6 +109,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/products",
             get(crate::console_products::products_page),
+        )
+        .route(
+            "/console/reviews",
+            get(crate::console_reviews::reviews_page),
+        )
+        .route(
+            "/console/reviews/{kind}/{id}/decision",
+            post(crate::console_reviews::decision_submit),
         )
         .route(
             "/console/products/{id}/decision",

@@ -194,20 +194,6 @@ async fn page(
     )
 }
 
-/// The caller of a form post: logged in, with the session's CSRF token.
-async fn form_actor(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Actor, Response> {
-    let Some((actor, ctx)) = actor(state, headers).await else {
-        return Err(Redirect::to("/login").into_response());
-    };
-    if !ctx.csrf_ok(csrf) {
-        return Err(error_page(
-            "表单已过期，请刷新页面后重试",
-            &AppError::Unauthenticated("csrf"),
-        ));
-    }
-    Ok(actor)
-}
-
 /// `GET /console/finance`.
 pub(crate) async fn finance_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let last_month = gongshu_domain::accounting::Month::of(
@@ -244,7 +230,7 @@ pub(crate) async fn issue_submit(
     headers: HeaderMap,
     Form(f): Form<IssueForm>,
 ) -> Response {
-    let actor = match form_actor(&state, &headers, &f.csrf).await {
+    let actor = match crate::console::form_actor(&state, &headers, &f.csrf).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -440,7 +426,7 @@ pub(crate) async fn price_submit(
     headers: HeaderMap,
     Form(f): Form<PriceForm>,
 ) -> Response {
-    let actor = match form_actor(&state, &headers, &f.csrf).await {
+    let actor = match crate::console::form_actor(&state, &headers, &f.csrf).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -515,7 +501,7 @@ pub(crate) async fn cap_submit(
     headers: HeaderMap,
     Form(f): Form<CapForm>,
 ) -> Response {
-    let actor = match form_actor(&state, &headers, &f.csrf).await {
+    let actor = match crate::console::form_actor(&state, &headers, &f.csrf).await {
         Ok(a) => a,
         Err(r) => return r,
     };

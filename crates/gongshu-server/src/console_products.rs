@@ -141,23 +141,15 @@ pub(crate) async fn decision_submit(
     Path(id): Path<String>,
     Form(f): Form<DecisionForm>,
 ) -> Response {
-    let Some(token) = cookie(&headers, SESSION_COOKIE) else {
-        return Redirect::to("/login").into_response();
+    let actor = match crate::console::form_actor(&state, &headers, &f.csrf).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
-    let Ok(ctx) = gongshu_app::session::authenticate(&state.app, &token).await else {
-        return Redirect::to("/login").into_response();
-    };
-    if !ctx.csrf_ok(&f.csrf) {
-        return error_page(
-            "表单已过期，请刷新页面后重试",
-            &AppError::Unauthenticated("csrf"),
-        );
-    }
     let input = ProductDecision {
         verdict: f.verdict,
         reason: Some(f.reason).filter(|r| !r.trim().is_empty()),
     };
-    let message = match products::decide_product(&state.app, &ctx.actor, &id, &input).await {
+    let message = match products::decide_product(&state.app, &actor, &id, &input).await {
         Ok(v) => format!(
             "已提交审核意见：{}（当前状态：{}）",
             v.name,

@@ -13,7 +13,7 @@ use gongshu_sandbox::DpParams;
 use minijinja::context;
 use serde::Deserialize;
 
-use crate::auth::{SESSION_COOKIE, cookie};
+use crate::auth::cookie;
 use crate::console::{error_page, render};
 use crate::state::AppState;
 
@@ -231,20 +231,12 @@ pub(crate) async fn sandbox_submit(
     headers: HeaderMap,
     Form(f): Form<SqlForm>,
 ) -> Response {
-    let Some(token) = cookie(&headers, SESSION_COOKIE) else {
-        return Redirect::to("/login").into_response();
+    let actor = match crate::console::form_actor(&state, &headers, &f.csrf).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
-    let Ok(ctx) = gongshu_app::session::authenticate(&state.app, &token).await else {
-        return Redirect::to("/login").into_response();
-    };
-    if !ctx.csrf_ok(&f.csrf) {
-        return error_page(
-            "表单已过期，请刷新页面后重试",
-            &AppError::Unauthenticated("csrf"),
-        );
-    }
     let outcome = if f.action == "explain" {
-        match sandbox::explain(&state.app, &ctx.actor, &f.sql).await {
+        match sandbox::explain(&state.app, &actor, &f.sql).await {
             Ok(x) => context! {
                 kind => "explain",
                 accepted => x.accepted,
@@ -259,19 +251,13 @@ pub(crate) async fn sandbox_submit(
         let ran = if f.mode == "dp" {
             match dp_params(&f) {
                 Ok(p) => {
-                    sandbox::query_dp(
-                        &state.app,
-                        &ctx.actor,
-                        &f.sql,
-                        &p,
-                        sandbox::Zone::Production,
-                    )
-                    .await
+                    sandbox::query_dp(&state.app, &actor, &f.sql, &p, sandbox::Zone::Production)
+                        .await
                 }
                 Err(e) => Err(e),
             }
         } else {
-            sandbox::query(&state.app, &ctx.actor, &f.sql).await
+            sandbox::query(&state.app, &actor, &f.sql).await
         };
         match ran {
             Ok(q) => context! { kind => "result", result => result_ctx(&q) },

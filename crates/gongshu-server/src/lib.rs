@@ -23,6 +23,7 @@ pub mod console;
 mod console_datasets;
 mod console_finance;
 mod console_products;
+mod console_reviews;
 mod console_sandbox;
 pub mod error;
 pub mod metrics;

@@ -53,6 +53,24 @@ fn field<'a>(out: &'a str, label: &str) -> &'a str {
 /// Saves a screenshot of the page as `name.png` into the directory
 /// `GONGSHU_SCREENSHOTS` names (`scripts/screenshots` sets it to
 /// `docs/screenshots/`); nothing otherwise.
+/// Chooses `verdict` in the page's first review form and submits it.
+async fn submit_verdict(client: &fantoccini::Client, verdict: &str) {
+    let form = client.find(Locator::Css("form.decision")).await.unwrap();
+    let option = format!("select[name=verdict] option[value={verdict}]");
+    form.find(Locator::Css(&option))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn shot(client: &fantoccini::Client, name: &str) {
     let Some(dir) = std::env::var_os("GONGSHU_SCREENSHOTS") else {
         return;
@@ -425,6 +443,48 @@ async fn the_data_bureau_verifies_receipts_in_the_page() {
         results[1].as_str().unwrap().starts_with("err:"),
         "{results}"
     );
+    // The demo left a co-signed data demand waiting for the bureau: a
+    // rejection without a reason is named next to its field with the choice
+    // kept, then the bureau approves it from the review page.
+    client
+        .goto(&format!("{base}/console/reviews"))
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("form.decision"))
+        .await
+        .unwrap();
+    submit_verdict(&client, "reject").await;
+    let error = client
+        .wait()
+        .for_element(Locator::Css(".reason-error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(error.contains("理由"), "{error}");
+    let kept = client
+        .find(Locator::Css("form.decision select[name=verdict]"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("reject"));
+    shot(&client, "12-joint-review").await;
+    submit_verdict(&client, "approve").await;
+    let notice = client
+        .wait()
+        .for_element(Locator::Id("message"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(notice.contains("已提交审核意见"), "{notice}");
+
     // The data bureau supervises the quality of the power company's data.
     client.goto(&format!("{base}/")).await.unwrap();
     client

@@ -16,6 +16,7 @@ crate::on_both_backends!(
     party_not_named_cannot_decide,
     rejection_without_reason_is_invalid,
     concurrent_decisions_of_one_party_have_one_winner,
+    parties_decide_on_the_console_with_errors_kept_and_conflicts_shown,
 );
 
 const DATASET_A: &str = "0190f3d2-8a4e-7c11-9b7e-5f0d2a3c4b01";
@@ -597,5 +598,113 @@ async fn concurrent_decisions_of_one_party_have_one_winner(t: TestApp) {
     assert_eq!(t.audit_of("review.decided").await.len(), 1);
     let status = v["review"]["status"].as_str().unwrap();
     assert!(status == "under_review" || status == "rejected", "{status}");
+    t.assert_audit_log_verifies().await;
+}
+
+/// Posts a decision form of the console page.
+async fn console_decide(t: &TestApp, s: &Session, id: &str, verdict: &str, reason: &str) -> String {
+    let body = format!(
+        "csrf={}&verdict={verdict}&reason={}",
+        s.csrf,
+        utf8_percent(reason)
+    );
+    t.send(
+        axum::http::Method::POST,
+        &format!("/console/reviews/data-demands/{id}/decision"),
+        Auth::CookieNoCsrf(s),
+        Some(("application/x-www-form-urlencoded", body.into_bytes())),
+    )
+    .await
+    .expect(200)
+    .text()
+}
+
+/// Percent-encodes every byte outside the unreserved set.
+fn utf8_percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn parties_decide_on_the_console_with_errors_kept_and_conflicts_shown(t: TestApp) {
+    let w = world(&t).await;
+    let id = create_demand(&t, &w).await;
+    let page = |s: Session| {
+        let t = &t;
+        async move {
+            t.get("/console/reviews", Auth::CookieNoCsrf(&s))
+                .await
+                .expect(200)
+                .text()
+        }
+    };
+    let form = format!("/console/reviews/data-demands/{id}/decision");
+    // Before the co-signature nobody reviews; the parties are named, never by id.
+    let html = page(w.agency.clone()).await;
+    assert!(
+        html.contains("数据需求：公交客流分析") && html.contains("测试县公安局"),
+        "{html}"
+    );
+    assert!(!html.contains(&form), "not open before the co-signature");
+    assert!(!html.contains(&w.source_a_org), "no raw organisation id");
+    co_sign(&t, &w, &id).await;
+    assert!(page(w.agency.clone()).await.contains(&form));
+    // The applicant and a stranger get no form.
+    assert!(!page(w.operator_approver.clone()).await.contains(&form));
+    assert!(!page(w.stranger_source.clone()).await.contains(&form));
+
+    // A rejection without a reason: named next to the field, choice kept.
+    let html = console_decide(&t, &w.source_a, &id, "reject", "").await;
+    assert!(html.contains("reason-error"), "{html}");
+    assert!(
+        html.contains(r#"<option value="reject" selected>"#),
+        "{html}"
+    );
+    let v = t
+        .get(
+            &format!("/api/v1/data-demands/{id}"),
+            Auth::Cookie(&w.agency),
+        )
+        .await
+        .json();
+    assert!(
+        v["review"]["parties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["decision"].is_null()),
+        "nothing was decided: {v}"
+    );
+    // An approval goes through and shows the party's verdict.
+    let html = console_decide(&t, &w.source_a, &id, "approve", "同意按列提供").await;
+    assert!(html.contains("已提交审核意见，当前状态：审核中"), "{html}");
+    assert!(html.contains("同意按列提供"));
+    // A colleague of the same organisation who still had the form open is
+    // told someone decided first, and sees the current state.
+    let html = console_decide(&t, &w.source_a_second, &id, "reject", "字段过多").await;
+    assert!(html.contains("以下为当前状态"), "{html}");
+    assert!(html.contains("同意按列提供"));
+    assert!(html.contains("字段过多"), "what was typed is kept");
+    // A forged form token changes nothing.
+    let forged = t
+        .send(
+            axum::http::Method::POST,
+            &form,
+            Auth::CookieNoCsrf(&w.agency),
+            Some((
+                "application/x-www-form-urlencoded",
+                b"csrf=forged&verdict=approve&reason=".to_vec(),
+            )),
+        )
+        .await
+        .text();
+    assert!(forged.contains("表单已过期"));
+    assert!(page(w.agency.clone()).await.contains(&form));
     t.assert_audit_log_verifies().await;
 }

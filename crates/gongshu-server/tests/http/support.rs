@@ -115,7 +115,7 @@ where
     F: FnOnce(TestApp) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    struct Unmount(std::path::PathBuf);
+    struct Unmount(PathBuf);
     impl Drop for Unmount {
         fn drop(&mut self) {
             // Lazy: files of the log may still be open while unwinding.
