@@ -125,13 +125,13 @@ pub(crate) async fn products_page(State(state): State<AppState>, headers: Header
     page(&state, &headers, None).await
 }
 
-/// A review decision from the page.
+/// A review decision from a page (products and joint reviews).
 #[derive(Debug, Deserialize)]
 pub(crate) struct DecisionForm {
-    csrf: String,
-    verdict: String,
+    pub(crate) csrf: String,
+    pub(crate) verdict: String,
     #[serde(default)]
-    reason: String,
+    pub(crate) reason: String,
 }
 
 /// `POST /console/products/{id}/decision`.

@@ -15,10 +15,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use gongshu_app::reviews::{self, DecisionInput, ReviewView};
 use gongshu_app::{Actor, AppError};
 use minijinja::context;
-use serde::Deserialize;
 
 use crate::auth::{SESSION_COOKIE, cookie};
 use crate::console::{error_page, render};
+use crate::console_products::DecisionForm;
 use crate::state::AppState;
 
 /// What a refused form brings back to its item.
@@ -198,15 +198,6 @@ async fn page(
 /// `GET /console/reviews`.
 pub(crate) async fn reviews_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     page(&state, &headers, None, None).await
-}
-
-/// A decision from the page.
-#[derive(Debug, Deserialize)]
-pub(crate) struct DecisionForm {
-    csrf: String,
-    verdict: String,
-    #[serde(default)]
-    reason: String,
 }
 
 /// `POST /console/reviews/{kind}/{id}/decision`.
