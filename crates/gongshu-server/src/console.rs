@@ -35,6 +35,7 @@ static TEMPLATES: std::sync::LazyLock<Result<Environment<'static>, minijinja::Er
         env.add_template("finance.html", include_str!("../templates/finance.html"))?;
         env.add_template("report.html", include_str!("../templates/report.html"))?;
         env.add_template("reviews.html", include_str!("../templates/reviews.html"))?;
+        env.add_template("resume.html", include_str!("../templates/resume.html"))?;
         Ok(env)
     });
 
@@ -174,14 +175,22 @@ async fn portal_page(State(state): State<AppState>) -> Response {
 }
 
 async fn login_page(State(state): State<AppState>) -> Response {
-    login_form(&state, None)
+    login_form(&state, None, None)
 }
 
-fn login_form(state: &AppState, error: Option<String>) -> Response {
+/// The login page; `resume` carries an interrupted form's entries.
+pub(crate) fn login_form(
+    state: &AppState,
+    error: Option<String>,
+    resume: Option<String>,
+) -> Response {
     let Ok(token) = gongshu_app::crypto::random_token() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let mut resp = render("login.html", context! { csrf => token, error => error });
+    let mut resp = render(
+        "login.html",
+        context! { csrf => token, error => error, resume => resume },
+    );
     resp.headers_mut().append(
         header::SET_COOKIE,
         cookie_header(state, LOGIN_CSRF_COOKIE, &token, 1800),
@@ -195,6 +204,9 @@ struct LoginForm {
     password: String,
     totp: String,
     csrf: String,
+    /// Entries of a form interrupted by an expired session.
+    #[serde(default)]
+    resume: String,
 }
 
 async fn login_submit(
@@ -203,11 +215,18 @@ async fn login_submit(
     Form(f): Form<LoginForm>,
 ) -> Response {
     if cookie(&headers, LOGIN_CSRF_COOKIE).as_deref() != Some(f.csrf.as_str()) {
-        return login_form(&state, Some("页面已过期，请重新登录".into()));
+        return login_form(
+            &state,
+            Some("页面已过期，请重新登录".into()),
+            kept(&f.resume),
+        );
     }
     match gongshu_app::session::login(&state.app, &f.username, &f.password, &f.totp).await {
         Ok(s) => {
-            let mut resp = Redirect::to("/").into_response();
+            let mut resp = match crate::console_resume::Resume::parse(&f.resume) {
+                Some(r) => r.page(&s.csrf_token),
+                None => Redirect::to("/").into_response(),
+            };
             let max_age = state.app.config().session_absolute.num_seconds();
             resp.headers_mut().append(
                 header::SET_COOKIE,
@@ -219,8 +238,13 @@ async fn login_submit(
             );
             resp
         }
-        Err(e) => login_form(&state, Some(e.message_zh())),
+        Err(e) => login_form(&state, Some(e.message_zh()), kept(&f.resume)),
     }
+}
+
+/// The interrupted form's entries, kept across a failed login attempt.
+fn kept(resume: &str) -> Option<String> {
+    crate::console_resume::Resume::parse(resume).map(|_| resume.to_owned())
 }
 
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {

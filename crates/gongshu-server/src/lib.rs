@@ -23,6 +23,7 @@ pub mod console;
 mod console_datasets;
 mod console_finance;
 mod console_products;
+mod console_resume;
 mod console_reviews;
 mod console_sandbox;
 pub mod error;
@@ -69,6 +70,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", axum::routing::get(api::healthz))
         .route("/metrics", axum::routing::get(metrics::render))
         .route("/api/openapi.json", axum::routing::get(openapi::document))
+        // A console form posted after the session expired keeps its entries.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            console_resume::keep_expired_forms,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         // Logs carry method, path, status and latency; never headers or bodies.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

@@ -17,6 +17,7 @@ crate::on_both_backends!(
     rejection_without_reason_is_invalid,
     concurrent_decisions_of_one_party_have_one_winner,
     parties_decide_on_the_console_with_errors_kept_and_conflicts_shown,
+    a_decision_posted_after_the_session_expired_is_resumed_after_login,
 );
 
 const DATASET_A: &str = "0190f3d2-8a4e-7c11-9b7e-5f0d2a3c4b01";
@@ -706,5 +707,123 @@ async fn parties_decide_on_the_console_with_errors_kept_and_conflicts_shown(t: T
         .text();
     assert!(forged.contains("表单已过期"));
     assert!(page(w.agency.clone()).await.contains(&form));
+    t.assert_audit_log_verifies().await;
+}
+
+/// The value of `name=` cookie set by `r`.
+fn set_cookie(r: &Resp, name: &str) -> String {
+    r.headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned()
+}
+
+/// The `value` of the input named `name` in `html`, unescaped.
+fn input_value(html: &str, name: &str) -> String {
+    let at = html.find(&format!(r#"name="{name}" value=""#)).unwrap();
+    let rest = &html[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()]
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+async fn a_decision_posted_after_the_session_expired_is_resumed_after_login(t: TestApp) {
+    let w = world(&t).await;
+    let id = create_demand(&t, &w).await;
+    co_sign(&t, &w, &id).await;
+    let admin = t.login(&t.admin).await;
+    let reviewer = t
+        .create_user(&admin, &t.admin.org_id, "agency.reviewer2", &["reviewer"])
+        .await;
+    let action = format!("/console/reviews/data-demands/{id}/decision");
+    // The session is gone when the form arrives: the login page keeps it.
+    let r = t
+        .send(
+            axum::http::Method::POST,
+            &action,
+            Auth::None,
+            Some((
+                "application/x-www-form-urlencoded",
+                format!(
+                    "csrf=old&verdict=reject&reason={}",
+                    utf8_percent("材料不全")
+                )
+                .into_bytes(),
+            )),
+        )
+        .await;
+    let html = r.expect(200).text();
+    assert!(html.contains("您填写的内容已保留"), "{html}");
+    let resume = input_value(&html, "resume");
+    assert!(
+        resume.contains("材料不全") && !resume.contains("old"),
+        "{resume}"
+    );
+    let login_csrf = input_value(&html, "csrf");
+    assert_eq!(set_cookie(&r, "gongshu_login_csrf"), login_csrf);
+    let login = |resume: String| {
+        let t = &t;
+        let reviewer = &reviewer;
+        let login_csrf = login_csrf.clone();
+        async move {
+            let body = format!(
+                "username={}&password={}&totp={}&csrf={login_csrf}&resume={}",
+                reviewer.username,
+                utf8_percent(&reviewer.password),
+                t.fresh_code(reviewer),
+                utf8_percent(&resume)
+            );
+            t.send(
+                axum::http::Method::POST,
+                "/login",
+                Auth::RawCookie(&format!("gongshu_login_csrf={login_csrf}")),
+                Some(("application/x-www-form-urlencoded", body.into_bytes())),
+            )
+            .await
+        }
+    };
+    // A resume naming another place is ignored: plain login.
+    let elsewhere = resume.replace("/console/reviews", "//evil.example");
+    let r = login(elsewhere).await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.text());
+    // After logging in, the entries come back for the same action.
+    let r = login(resume).await;
+    let html = r.expect(200).text();
+    assert!(
+        html.contains("继续提交") && html.contains("材料不全"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(r#"action="{}""#, action.replace('/', "&#x2f;")))
+            || html.contains(&format!(r#"action="{action}""#)),
+        "{html}"
+    );
+    let session = set_cookie(&r, "gongshu_session");
+    let csrf = set_cookie(&r, "gongshu_csrf");
+    assert_eq!(input_value(&html, "csrf"), csrf);
+    // Submitting them decides as the user meant.
+    let body = format!(
+        "csrf={csrf}&verdict=reject&reason={}",
+        utf8_percent("材料不全")
+    );
+    let html = t
+        .send(
+            axum::http::Method::POST,
+            &action,
+            Auth::RawCookie(&format!("gongshu_session={session}")),
+            Some(("application/x-www-form-urlencoded", body.into_bytes())),
+        )
+        .await
+        .expect(200)
+        .text();
+    assert!(html.contains("已提交审核意见，当前状态：已驳回"), "{html}");
     t.assert_audit_log_verifies().await;
 }

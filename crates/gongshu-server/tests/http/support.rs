@@ -289,6 +289,8 @@ pub enum Auth<'a> {
     ApiKey(&'a str),
     /// `Authorization: Bearer <api key>`.
     BearerKey(&'a str),
+    /// A `Cookie` header as given (the console's login form).
+    RawCookie(&'a str),
 }
 
 /// A collected response.
@@ -549,6 +551,7 @@ impl TestApp {
                 .header(header::COOKIE, cookie(s))
                 .header("x-csrf-token", &s.csrf),
             Auth::CookieNoCsrf(s) => req.header(header::COOKIE, cookie(s)),
+            Auth::RawCookie(c) => req.header(header::COOKIE, c),
             Auth::CookieCsrf(s, csrf) => req
                 .header(header::COOKIE, cookie(s))
                 .header("x-csrf-token", csrf),
