@@ -748,6 +748,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         sample_enterprise,
         args.listen
     );
+    crate::demo_summary::print(&app, &loaded, &data_dir, args.listen).await?;
     if args.no_serve {
         return Ok(());
     }

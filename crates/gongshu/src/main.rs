@@ -14,6 +14,7 @@ mod demo_governance;
 mod demo_products;
 mod demo_sandbox;
 mod demo_sources;
+mod demo_summary;
 mod demo_units;
 mod runtime;
 mod serve_cmd;

@@ -43,6 +43,9 @@ fn the_demo_runs_the_lifecycle_and_its_log_verifies() {
         "质量告警（准确性）：数据项“holder_id_number”",
         "质量告警（完整性）：数据项“heated_area_m2”",
         "及时性告警：居民管道燃气缴费记录",
+        // The closing summary says what the platform holds and where to look.
+        "可信数据空间中 6 个数据集",
+        "公开检查点 http://",
     ] {
         assert!(stdout.contains(step), "missing {step:?} in\n{stdout}");
     }
