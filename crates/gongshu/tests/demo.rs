@@ -49,7 +49,10 @@ fn the_demo_runs_the_lifecycle_and_its_log_verifies() {
     ] {
         assert!(stdout.contains(step), "missing {step:?} in\n{stdout}");
     }
-    let checks: Vec<&str> = stdout.lines().filter(|l| l.contains("植入缺陷")).collect();
+    let checks: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("质量报告发现"))
+        .collect();
     assert!(checks.len() >= 6, "{stdout}");
     assert!(
         checks.iter().all(|l| l.ends_with("（一致）")),
