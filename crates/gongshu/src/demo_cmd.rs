@@ -503,6 +503,29 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         &power,
     )
     .await?;
+    // A second bank goes through the same four-party review.
+    let bank2 = org(
+        &app,
+        &admin,
+        "中国邮政储蓄银行涞源县支行",
+        "participant",
+        None,
+        Some("91130630MA0D7K305"),
+    )
+    .await?;
+    let bank2_admin = person(&app, &admin, &bank2, "bank2.admin", "邮小储", &["admin"]).await?;
+    governance::market_entry(
+        &app,
+        &bank2_admin.actor,
+        &[
+            &ia_approver.actor,
+            &fin_regulator.actor,
+            &op_reviewer.actor,
+            &power_reviewer.actor,
+        ],
+        &power,
+    )
+    .await?;
     let inbox = gongshu_app::inbox::inbox(&app, &ia_approver.actor)
         .await
         .map_err(e)?;
@@ -713,6 +736,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         power_admin.account("国网涞源县供电公司"),
         fin_regulator.account("涞源县地方金融监督管理局"),
         bank_admin.account("涞源县农村信用合作联社"),
+        bank2_admin.account("中国邮政储蓄银行涞源县支行"),
         market_officer.account("涞源县市场监督管理局"),
         ndrc.account("涞源县发展和改革局"),
         accountant.account("涞源县数字经济运营有限公司"),

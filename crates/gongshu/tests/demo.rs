@@ -26,6 +26,12 @@ fn the_demo_runs_the_lifecycle_and_its_log_verifies() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Two banks pass the four-party market-entry review.
+    assert_eq!(
+        stdout.matches("已准入并签署不转授权承诺").count(),
+        2,
+        "{stdout}"
+    );
     for step in [
         "已向市数据主管部门备案",
         "生成 1 项数据授权",
