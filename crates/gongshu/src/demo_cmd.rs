@@ -491,18 +491,13 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     println!("  · 另一项数据需求待审（出现在各审核方的待办中）：{pending}");
 
     println!("8. 二级市场准入：四方联合审核，签署不转授权承诺后准入");
-    governance::market_entry(
-        &app,
-        &bank_admin.actor,
-        &[
-            &ia_approver.actor,
-            &fin_regulator.actor,
-            &op_reviewer.actor,
-            &power_reviewer.actor,
-        ],
-        &power,
-    )
-    .await?;
+    let entry_reviewers = [
+        &ia_approver.actor,
+        &fin_regulator.actor,
+        &op_reviewer.actor,
+        &power_reviewer.actor,
+    ];
+    governance::market_entry(&app, &bank_admin.actor, &entry_reviewers, &power).await?;
     // A second bank goes through the same four-party review.
     let bank2 = org(
         &app,
@@ -514,18 +509,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     )
     .await?;
     let bank2_admin = person(&app, &admin, &bank2, "bank2.admin", "邮小储", &["admin"]).await?;
-    governance::market_entry(
-        &app,
-        &bank2_admin.actor,
-        &[
-            &ia_approver.actor,
-            &fin_regulator.actor,
-            &op_reviewer.actor,
-            &power_reviewer.actor,
-        ],
-        &power,
-    )
-    .await?;
+    governance::market_entry(&app, &bank2_admin.actor, &entry_reviewers, &power).await?;
     let inbox = gongshu_app::inbox::inbox(&app, &ia_approver.actor)
         .await
         .map_err(e)?;
