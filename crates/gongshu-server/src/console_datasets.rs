@@ -119,6 +119,8 @@ pub(crate) async fn detail_page(
             summary => summary(&d),
             parts => d.current_parts.iter().map(i64::to_string).collect::<Vec<_>>().join("、"),
             versions => d.versions.iter().rev().map(version_ctx).collect::<Vec<_>>(),
+            // Oldest first, for the quality-over-time chart (last 12 versions).
+            history => d.versions[d.versions.len().saturating_sub(12)..].iter().map(version_ctx).collect::<Vec<_>>(),
             latest => latest,
         },
     )

@@ -166,6 +166,12 @@ async fn console_shows_quality_to_the_provider_and_the_bureau_only(t: TestApp) {
         !html.contains("A0") && !html.contains("5000"),
         "no data values on the page"
     );
+    // Quality over time: one group of bars per version, the validity bar
+    // 750 ‰ high on a 1000 ‰ scale, with the value in its tooltip.
+    assert!(html.contains(r#"id="quality-chart""#), "{html}");
+    assert_eq!(html.matches(r#"class="quality-version""#).count(), 1);
+    assert!(html.contains("第 1 版 准确性 750‰"), "{html}");
+    assert!(html.contains(r#"y="45" width="14" height="75""#), "{html}");
 
     let bureau = t.login(&p.bureau).await;
     let html = t
