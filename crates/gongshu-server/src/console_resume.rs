@@ -2,7 +2,9 @@
 //! is answered with the login page, which carries what was typed (never
 //! the old CSRF token) in a hidden field; after logging in, the user gets
 //! the same form's entries back on a page that submits them to the same
-//! action with the new session's token, or discards them.
+//! action with the new session's token, or discards them. A console page
+//! asked for without a session shows the login form and, after login,
+//! returns to that page.
 
 use axum::Form;
 use axum::extract::{FromRequest, Request, State};
@@ -23,6 +25,10 @@ pub(crate) struct Resume {
     pub(crate) action: String,
     /// Its fields in order, without the CSRF token.
     pub(crate) fields: Vec<(String, String)>,
+    /// A page asked for (GET) rather than a form posted: after login the
+    /// user is simply taken back to it.
+    #[serde(default)]
+    pub(crate) get: bool,
 }
 
 /// Whether `action` is a console path this server serves forms on (no
@@ -42,8 +48,12 @@ impl Resume {
         (safe_action(&r.action) && r.fields.len() <= 64).then_some(r)
     }
 
-    /// The page offering to submit the entries again with `csrf`.
+    /// The page offering to submit the entries again with `csrf`, or for a
+    /// page asked for, the way back to it.
     pub(crate) fn page(&self, csrf: &str) -> Response {
+        if self.get {
+            return axum::response::Redirect::to(&self.action).into_response();
+        }
         let fields: Vec<_> = self
             .fields
             .iter()
@@ -64,7 +74,8 @@ pub(crate) async fn keep_expired_forms(
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_owned();
-    if req.method() != Method::POST || !safe_action(&path) {
+    let get = req.method() == Method::GET;
+    if !(get || req.method() == Method::POST) || !safe_action(&path) {
         return next.run(req).await;
     }
     let live = match cookie(req.headers(), SESSION_COOKIE) {
@@ -76,12 +87,25 @@ pub(crate) async fn keep_expired_forms(
     if live {
         return next.run(req).await;
     }
+    if get {
+        let back = Resume {
+            action: path,
+            fields: Vec::new(),
+            get: true,
+        };
+        return crate::console::login_form(
+            &state,
+            Some("请先登录，登录后回到刚才的页面".into()),
+            serde_json::to_string(&back).ok(),
+        );
+    }
     let Ok(Form(fields)) = Form::<Vec<(String, String)>>::from_request(req, &state).await else {
         return crate::console::login_form(&state, Some("登录已失效，请重新登录".into()), None);
     };
     let resume = Resume {
         action: path,
         fields: fields.into_iter().filter(|(k, _)| k != "csrf").collect(),
+        get: false,
     };
     let text = serde_json::to_string(&resume).unwrap_or_default();
     crate::console::login_form(

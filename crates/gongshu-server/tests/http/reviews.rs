@@ -825,5 +825,13 @@ async fn a_decision_posted_after_the_session_expired_is_resumed_after_login(t: T
         .expect(200)
         .text();
     assert!(html.contains("已提交审核意见，当前状态：已驳回"), "{html}");
+    // A console page asked for without a session: the login form, then back.
+    let r = t.get("/console/reviews", Auth::None).await;
+    let html = r.expect(200).text();
+    assert!(html.contains("登录后回到刚才的页面"), "{html}");
+    let back = input_value(&html, "resume");
+    let r = login(back).await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.text());
+    assert_eq!(r.headers["location"], "/console/reviews");
     t.assert_audit_log_verifies().await;
 }

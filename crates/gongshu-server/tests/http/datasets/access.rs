@@ -196,7 +196,15 @@ async fn console_shows_quality_to_the_provider_and_the_bureau_only(t: TestApp) {
     )
     .await
     .expect(403);
-    // Not logged in: to the login page.
+    // Not logged in: the login form, which returns to this page afterwards.
     let r = t.get("/console/datasets", Auth::None).await;
-    assert_eq!(r.status, 303);
+    let html = r.expect(200).text();
+    assert!(
+        html.contains("动态口令") && html.contains("登录后回到刚才的页面"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("居民用水量"),
+        "nothing of the page without a session"
+    );
 }
