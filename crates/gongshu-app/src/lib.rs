@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod clock;
 pub mod crypto;
 pub mod datasets;
+pub mod enrolment;
 pub mod egress;
 pub mod error;
 pub mod evaluations;

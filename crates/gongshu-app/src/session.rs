@@ -83,11 +83,11 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         .unwrap_or_default()
 });
 
-fn equalize_timing(password: &str) {
+pub(crate) fn equalize_timing(password: &str) {
     let _ = verify_password(password, &DUMMY_HASH);
 }
 
-fn login_event(action: &'static str, username: &str, reason: &str) -> AuditEvent {
+pub(crate) fn login_event(action: &'static str, username: &str, reason: &str) -> AuditEvent {
     AuditEvent::new(action)
         .class(RetentionClass::Network)
         .target("username", username)
@@ -97,6 +97,42 @@ fn login_event(action: &'static str, username: &str, reason: &str) -> AuditEvent
             "denied"
         })
         .details(serde_json::json!({ "reason": reason }))
+}
+
+/// Counts a failed attempt on `user` (locking the account at the
+/// threshold) and audits it; the answer is the error to give.
+pub(crate) async fn count_failure(
+    app: &App,
+    mut change: crate::audit::Change<crate::audit::Unaudited>,
+    user: &UserRow,
+    action: &'static str,
+    reason: &'static str,
+) -> Result<AppError, AppError> {
+    let now = app.clock().now();
+    let failed = user.failed_logins + 1;
+    let locked_until =
+        (failed >= app.config().lockout_threshold).then(|| now + app.config().lockout_duration);
+    change
+        .tx()
+        .update_user_login_state(
+            &user.id,
+            user.version,
+            &LoginState {
+                failed_logins: failed,
+                locked_until,
+                totp_last_step: user.totp_last_step,
+            },
+        )
+        .await?;
+    let event = login_event(action, &user.username, reason)
+        .actor(&user.id, &user.org_id, vec![])
+        .details(serde_json::json!({ "reason": reason, "failed_logins": failed, "locked": locked_until.is_some() }));
+    change.audit(event).await?.commit().await?;
+    Ok(if locked_until.is_some() {
+        AppError::Locked
+    } else {
+        AppError::Unauthenticated("bad_credentials")
+    })
 }
 
 /// Logs in with username, password and TOTP code.
@@ -166,30 +202,7 @@ pub async fn login(
         } else {
             "wrong_totp"
         };
-        let failed = user.failed_logins + 1;
-        let locked_until =
-            (failed >= app.config().lockout_threshold).then(|| now + app.config().lockout_duration);
-        change
-            .tx()
-            .update_user_login_state(
-                &user.id,
-                user.version,
-                &LoginState {
-                    failed_logins: failed,
-                    locked_until,
-                    totp_last_step: user.totp_last_step,
-                },
-            )
-            .await?;
-        let event = login_event("session.login_failed", &username, reason)
-            .actor(&user.id, &user.org_id, vec![])
-            .details(serde_json::json!({ "reason": reason, "failed_logins": failed, "locked": locked_until.is_some() }));
-        change.audit(event).await?.commit().await?;
-        return Err(if locked_until.is_some() {
-            AppError::Locked
-        } else {
-            AppError::Unauthenticated("bad_credentials")
-        });
+        return Err(count_failure(app, change, &user, "session.login_failed", reason).await?);
     };
     change
         .tx()

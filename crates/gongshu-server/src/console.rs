@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::auth::{SESSION_COOKIE, cookie};
 use crate::state::AppState;
 
-const LOGIN_CSRF_COOKIE: &str = "gongshu_login_csrf";
+pub(crate) const LOGIN_CSRF_COOKIE: &str = "gongshu_login_csrf";
 
 /// The embedded templates, compiled once. A template that fails to compile
 /// is caught by the `templates_compile_and_escape` test, never in production.
@@ -36,6 +36,8 @@ static TEMPLATES: std::sync::LazyLock<Result<Environment<'static>, minijinja::Er
         env.add_template("report.html", include_str!("../templates/report.html"))?;
         env.add_template("reviews.html", include_str!("../templates/reviews.html"))?;
         env.add_template("resume.html", include_str!("../templates/resume.html"))?;
+        env.add_template("flow.html", include_str!("../templates/flow.html"))?;
+        env.add_template("enrol.html", include_str!("../templates/enrol.html"))?;
         Ok(env)
     });
 
@@ -97,6 +99,10 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout_submit))
+        .route(
+            "/enrol",
+            get(crate::console_enrol::enrol_page).post(crate::console_enrol::enrol_submit),
+        )
         .route("/console/audit", get(audit_page))
         .route("/console/datasets", get(crate::console_datasets::list_page))
         .route(
@@ -118,6 +124,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/reviews/{kind}/{id}/decision",
             post(crate::console_reviews::decision_submit),
+        )
+        .route(
+            "/console/products/subscriptions/{id}/keys",
+            post(crate::console_products::key_submit),
         )
         .route(
             "/console/products/{id}/decision",
@@ -147,6 +157,7 @@ pub fn routes() -> Router<AppState> {
             "/portal/disclosures/{id}",
             get(crate::console_finance::disclosure_view),
         )
+        .merge(crate::console_flows::routes())
         .route("/portal", get(portal_page))
         .route("/assets/receipt.js", get(receipt_js))
 }
@@ -191,11 +202,14 @@ pub(crate) fn login_form(
         "login.html",
         context! { csrf => token, error => error, resume => resume },
     );
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        cookie_header(state, LOGIN_CSRF_COOKIE, &token, 1800),
-    );
+    resp.headers_mut()
+        .append(header::SET_COOKIE, login_cookie(state, &token));
     resp
+}
+
+/// The cookie holding the login form's CSRF token.
+pub(crate) fn login_cookie(state: &AppState, token: &str) -> HeaderValue {
+    cookie_header(state, LOGIN_CSRF_COOKIE, token, 1800)
 }
 
 #[derive(Debug, Deserialize)]
@@ -258,7 +272,8 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let inbox = gongshu_app::inbox::inbox(&state.app, &ctx.actor)
         .await
         .unwrap_or_default();
-    let inbox: Vec<minijinja::Value> = inbox
+    let items = inbox;
+    let inbox: Vec<minijinja::Value> = items
         .iter()
         .map(|i| {
             let overdue = matches!(
@@ -274,6 +289,7 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
             }
         })
         .collect();
+    let deadlines = deadline_chart(&items);
     let ledger = state.app.ledger();
     render(
         "home.html",
@@ -286,9 +302,40 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
             vkey => ledger.vkey(),
             csrf => csrf,
             inbox => inbox,
+            deadlines => deadlines,
             can_inspect => ctx.actor.org_kind == gongshu_domain::OrgKind::DataBureau,
         },
     )
+}
+
+/// The deadlines chart of the inbox: one row per item (at most 12, most
+/// urgent first), a bar to the right for working days left and to the left
+/// (red) for working days overdue, capped at 20.
+fn deadline_chart(items: &[gongshu_app::inbox::InboxItem]) -> Vec<minijinja::Value> {
+    use gongshu_domain::deadline::DeadlineStatus as D;
+    const STEP: u32 = 12;
+    items
+        .iter()
+        .take(12)
+        .enumerate()
+        .filter_map(|(i, item)| {
+            let (days, over, soon) = match item.status? {
+                D::OnTrack { working_days_left } => (working_days_left, false, false),
+                D::DueSoon { working_days_left } => (working_days_left, false, true),
+                D::Overdue { working_days_over } => (working_days_over, true, false),
+            };
+            let width = days.min(20) * STEP;
+            Some(context! {
+                y => i * 24,
+                title => item.obligation.title_zh,
+                width => width.max(2),
+                x => if over { 420 - width.max(2) } else { 420 },
+                over => over,
+                soon => soon,
+                label => item.status_label,
+            })
+        })
+        .collect()
 }
 
 /// The in-page receipt verifier, vendored in the binary (no CDN).

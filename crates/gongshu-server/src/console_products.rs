@@ -45,7 +45,12 @@ fn product_ctx(p: &ProductView, actor: &Actor) -> minijinja::Value {
     }
 }
 
-async fn page(state: &AppState, headers: &HeaderMap, message: Option<String>) -> Response {
+async fn page(
+    state: &AppState,
+    headers: &HeaderMap,
+    message: Option<String>,
+    key: Option<minijinja::Value>,
+) -> Response {
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Redirect::to("/login").into_response();
     };
@@ -89,6 +94,26 @@ async fn page(state: &AppState, headers: &HeaderMap, message: Option<String>) ->
     } else {
         Vec::new()
     };
+    let stats = if participant || supervisor {
+        products::call_statistics(app, &actor, CHART_DAYS)
+            .await
+            .ok()
+    } else {
+        None
+    };
+    let names: std::collections::HashMap<String, String> =
+        gongshu_app::orgs::list_organisations(app, &actor)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+    let product_name = |id: &str| {
+        list.iter()
+            .find(|p| p.id == id)
+            .map_or_else(|| "（已下架或不可见的产品）".to_owned(), |p| p.name.clone())
+    };
+    let chart = stats.as_ref().map(|s| calls_chart(s, &product_name));
     let csrf = cookie(headers, "gongshu_csrf").unwrap_or_default();
     render(
         "products.html",
@@ -97,7 +122,7 @@ async fn page(state: &AppState, headers: &HeaderMap, message: Option<String>) ->
             participant => participant,
             supervisor => supervisor,
             subscriptions => subs.iter().map(|s| context! {
-                id => s.id, product_id => s.product_id, scenario => s.scenario,
+                id => s.id, product => product_name(&s.product_id), scenario => s.scenario,
                 valid_from => s.valid_from.to_string(), valid_until => s.valid_until.to_string(),
                 revoked => s.revoked_at.is_some(),
                 calls_today => s.calls_today, daily_quota => s.daily_quota,
@@ -107,22 +132,86 @@ async fn page(state: &AppState, headers: &HeaderMap, message: Option<String>) ->
                 valid_until => c.valid_until.to_string(), revoked => c.revoked_at.is_some(),
             }).collect::<Vec<_>>(),
             calls => calls.iter().take(50).map(|c| context! {
-                product => list.iter().find(|p| p.id == c.product_id).map_or(c.product_id.as_str(), |p| p.name.as_str()), called_at => (c.called_at + chrono::TimeDelta::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string(),
-                scenario => c.scenario, units => c.units, price_fen => c.price_fen,
+                product => product_name(&c.product_id), called_at => (c.called_at + chrono::TimeDelta::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string(),
+                scenario => c.scenario, units => c.units, price => yuan(c.price_fen),
             }).collect::<Vec<_>>(),
             calls_total => calls.len(),
             alerts => alerts.iter().map(|a| context! {
-                participant => a.participant_org, product_id => a.product_id, detail => a.alert.detail_zh,
+                participant => names.get(&a.participant_org).cloned().unwrap_or_else(|| "（未知机构）".into()),
+                product => product_name(&a.product_id), detail => a.alert.detail_zh,
             }).collect::<Vec<_>>(),
+            chart => chart,
+            key => key,
             csrf => csrf,
             message => message,
         },
     )
 }
 
+/// Days shown in the calls chart.
+const CHART_DAYS: u32 = 30;
+
+/// A price in fen as yuan with two decimals.
+fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02} 元", (fen / 100).abs(), (fen % 100).abs())
+}
+
+/// The calls chart: one bar per product (total over the window) and one
+/// column per day (all products), scaled to the largest value.
+fn calls_chart(s: &products::CallStats, name: &dyn Fn(&str) -> String) -> minijinja::Value {
+    const BAR: i64 = 360;
+    const COLUMN: i64 = 80;
+    let top = s.products.iter().map(|p| p.total).max().unwrap_or(0).max(1);
+    let bars: Vec<minijinja::Value> = s
+        .products
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, p)| {
+            context! {
+                y => i * 26,
+                name => name(&p.product_id),
+                total => p.total,
+                width => (p.total * BAR / top).max(1),
+            }
+        })
+        .collect();
+    let daily: Vec<i64> = (0..s.days.len())
+        .map(|d| s.products.iter().filter_map(|p| p.per_day.get(d)).sum())
+        .collect();
+    let peak = daily.iter().copied().max().unwrap_or(0).max(1);
+    let columns: Vec<minijinja::Value> = s
+        .days
+        .iter()
+        .zip(&daily)
+        .enumerate()
+        .map(|(i, (day, n))| {
+            let h = n * COLUMN / peak;
+            context! {
+                x => i * 14,
+                h => h,
+                y => COLUMN - h,
+                day => day.format("%m-%d").to_string(),
+                n => n,
+            }
+        })
+        .collect();
+    context! {
+        bars => bars,
+        height => s.products.len().min(10) * 26,
+        columns => columns,
+        width => s.days.len() * 14,
+        total => daily.iter().sum::<i64>(),
+        peak => peak,
+        first => s.days.first().map(ToString::to_string),
+        last => s.days.last().map(ToString::to_string),
+    }
+}
+
 /// `GET /console/products`.
 pub(crate) async fn products_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    page(&state, &headers, None).await
+    page(&state, &headers, None, None).await
 }
 
 /// A review decision from a page (products and joint reviews).
@@ -160,5 +249,75 @@ pub(crate) async fn decision_submit(
             .map_or_else(|| "输入有误".to_owned(), |x| x.message.clone()),
         Err(e) => e.message_zh(),
     };
-    page(&state, &headers, Some(message)).await
+    page(&state, &headers, Some(message), None).await
+}
+
+/// The key issuance form of a subscription.
+#[derive(Debug, Deserialize)]
+pub(crate) struct KeyForm {
+    csrf: String,
+    #[serde(default)]
+    valid_days: String,
+}
+
+/// `POST /console/products/subscriptions/{id}/keys`: the key is shown
+/// once, on a page the browser must not store.
+pub(crate) async fn key_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<KeyForm>,
+) -> Response {
+    let actor = match crate::console::form_actor(&state, &headers, &f.csrf).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(valid_days) = f.valid_days.trim().parse::<i64>() else {
+        return page(
+            &state,
+            &headers,
+            Some(format!(
+                "未签发：有效天数应为 1 至 366 的整数（填写的是“{}”）",
+                f.valid_days.trim()
+            )),
+            None,
+        )
+        .await;
+    };
+    let input = products::SubscriptionKeyInput { valid_days };
+    match products::issue_subscription_key(&state.app, &actor, &id, &input).await {
+        Ok(k) => {
+            let key = context! {
+                secret => k.key,
+                expires => (k.expires_at + chrono::TimeDelta::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
+            };
+            let mut resp = page(
+                &state,
+                &headers,
+                Some("已签发订阅密钥；密钥只显示这一次，请立即妥善保存".into()),
+                Some(key),
+            )
+            .await;
+            resp.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            resp
+        }
+        Err(AppError::Validation(f)) => {
+            let m = f
+                .first()
+                .map_or_else(|| "输入有误".to_owned(), |x| x.message.clone());
+            page(&state, &headers, Some(format!("未签发：{m}")), None).await
+        }
+        Err(e) => {
+            page(
+                &state,
+                &headers,
+                Some(format!("未签发：{}", e.message_zh())),
+                None,
+            )
+            .await
+        }
+    }
 }

@@ -157,6 +157,27 @@ impl StoreTx {
         Ok(rows)
     }
 
+    /// Calls per product and day from `from_day` on, of one participant or
+    /// (None) of everyone: (product id, day, calls)
+    pub async fn count_product_calls_by_day(
+        &mut self,
+        participant_org: Option<&str>,
+        from_day: NaiveDate,
+    ) -> Result<Vec<(String, NaiveDate, i64)>, StoreError> {
+        let rows = on_conn!(self, |conn| {
+            sqlx::query_as(
+                "SELECT product_id, call_day, COUNT(*) FROM product_calls \
+                 WHERE (CAST($1 AS TEXT) IS NULL OR participant_org = $1) AND call_day >= $2 \
+                 GROUP BY product_id, call_day ORDER BY call_day, product_id",
+            )
+            .bind(participant_org)
+            .bind(from_day)
+            .fetch_all(conn)
+            .await?
+        });
+        Ok(rows)
+    }
+
     /// Calls, newest first, of one participant or (None) of everyone
     pub async fn list_product_calls(
         &mut self,

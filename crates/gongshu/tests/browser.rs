@@ -284,8 +284,39 @@ async fn a_person_logs_in_to_the_console() {
     assert_eq!(lang.as_str(), Some("zh-CN"));
     shot(&client, "01-login").await;
 
+    // First login: the enrolment page shows the account's secret as a QR
+    // code (and as text), and its form logs in with the first code.
+    enrol(&client, &password).await;
+    let shown = client
+        .wait()
+        .for_element(Locator::Id("enrol-secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(shown.replace(' ', ""), secret, "the secret of this account");
+    client
+        .find(Locator::Css("#enrol-qr svg"))
+        .await
+        .expect("a QR code");
+    shot(&client, "13-enrol").await;
+
     // A wrong code is refused with a Chinese message.
-    submit_login(&client, "admin", &password, "000000").await;
+    client
+        .find(Locator::Id("totp"))
+        .await
+        .unwrap()
+        .send_keys("000000")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#enrol button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     // Form posts navigate: wait for the new page rather than racing it.
     let alert = client
         .wait()
@@ -349,7 +380,50 @@ async fn a_person_logs_in_to_the_console() {
             .path()
             .ends_with("/login")
     );
+    // After the first login the secret is never shown again.
+    enrol(&client, &password).await;
+    let alert = client
+        .wait()
+        .for_element(Locator::Css("[role=alert]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(alert.contains("已完成验证器绑定"), "{alert}");
+    assert!(client.find(Locator::Id("enrol-secret")).await.is_err());
     client.close().await.unwrap();
+}
+
+/// Opens the enrolment page from the login page and submits the admin's
+/// one-time password.
+async fn enrol(client: &fantoccini::Client, password: &str) {
+    client
+        .find(Locator::Id("enrol-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let form = client
+        .wait()
+        .for_element(Locator::Css("form[action='/enrol']"))
+        .await
+        .unwrap();
+    for (name, value) in [("username", "admin"), ("password", password)] {
+        form.find(Locator::Css(&format!("input[name={name}]")))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -885,5 +959,73 @@ async fn the_accountant_bills_a_month_in_the_page() {
         .unwrap();
     assert!(body.contains("合计") && body.contains("营业成本"), "{body}");
     shot(&client, "11-annual-report").await;
+
+    // The implementing agency's approver on the agreements page: the demo's
+    // agreement is filed; recording its expiry before the term ends is
+    // refused by the rule, said above the form, with the current state.
+    let approver = accounts["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "ia.approver")
+        .unwrap()
+        .clone();
+    client
+        .find(Locator::Css("header button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("totp"))
+        .await
+        .unwrap();
+    submit_login(
+        &client,
+        "ia.approver",
+        approver["password"].as_str().unwrap(),
+        &totp(approver["totp_secret"].as_str().unwrap()),
+    )
+    .await;
+    client
+        .wait()
+        .for_element(Locator::Id("flows-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let item = text("item-0").await;
+    assert!(
+        item.contains("已备案") && item.contains("已按期办理"),
+        "{item}"
+    );
+    client
+        .find(Locator::Css("#item-0-expire summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#item-0-expire button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let refused = client
+        .wait()
+        .for_element(Locator::Css("#item-0-expire .form-message"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(refused.contains("未能记录协议到期"), "{refused}");
+    assert!(text("item-0").await.contains("已备案"), "nothing changed");
+    shot(&client, "14-agreements").await;
     client.close().await.unwrap();
 }

@@ -12,6 +12,7 @@ mod call;
 mod consent;
 mod limits;
 mod review;
+mod stats;
 mod trace;
 mod views;
 
@@ -36,6 +37,7 @@ pub use consent::{
 };
 pub use limits::CallWindows;
 pub use review::{ProductDecision, decide_product};
+pub use stats::{CallStats, ProductCalls, call_statistics};
 pub use trace::{TraceView, trace_output};
 pub use views::{
     CallView, DecisionView, PartyView, ProductVersionView, ProductView, SubscriptionKeyInput,

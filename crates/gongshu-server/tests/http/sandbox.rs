@@ -21,8 +21,8 @@ pub(crate) struct World {
     pub(crate) bank: Session,
     pub(crate) resource: String,
     /// A reviewer of the operator's own organisation.
-    operator_reviewer: Session,
-    agency_reviewer: Session,
+    pub(crate) operator_reviewer: Session,
+    pub(crate) agency_reviewer: Session,
     pub(crate) bureau_reviewer: Session,
     pub(crate) orgs: Orgs,
 }
