@@ -4,7 +4,8 @@
 //! may see the secret again, as a QR code, to add it to an authenticator
 //! app. After that first login the secret is never shown again: a lost
 //! authenticator goes through the organisation's administrator. Wrong
-//! passwords count towards the lockout like a failed login.
+//! passwords, and any attempt on an account bound already, count towards
+//! the lockout like a failed login and get the same answer.
 
 use gongshu_ledger::RetentionClass;
 
@@ -72,24 +73,20 @@ pub async fn enrolment(app: &App, username: &str, password: &str) -> Result<Enro
             .await?;
         return Err(error);
     }
-    if !verify_password(password, &user.password_hash) {
-        return Err(count_failure(app, change, &user, FAILED, "wrong_password").await?);
+    // An account bound already answers like a wrong password (and counts
+    // as a failed attempt): otherwise this page would confirm a password
+    // without the second factor.
+    let reason = if !verify_password(password, &user.password_hash) {
+        Some("wrong_password")
+    } else if user.totp_last_step.is_some() {
+        Some("already_enrolled")
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        return Err(count_failure(app, change, &user, FAILED, reason).await?);
     }
     change.abandon().await;
-    if user.totp_last_step.is_some() {
-        app.record(login_event(FAILED, &username, "already_enrolled").actor(
-            &user.id,
-            &user.org_id,
-            vec![],
-        ))
-        .await?;
-        return Err(AppError::Refused {
-            code: "enrolment.done",
-            message:
-                "该账号已完成验证器绑定，不再显示密钥；如验证器遗失，请联系本单位管理员重新开通"
-                    .into(),
-        });
-    }
     app.record(shown(&username).actor(&user.id, &user.org_id, vec![]))
         .await?;
     Ok(Enrolment {

@@ -162,7 +162,12 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/receipt.js", get(receipt_js))
 }
 
-fn cookie_header(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+pub(crate) fn cookie_header(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age: i64,
+) -> HeaderValue {
     let secure = if state.config.secure_cookies {
         "; Secure"
     } else {
@@ -316,16 +321,17 @@ fn deadline_chart(items: &[gongshu_app::inbox::InboxItem]) -> Vec<minijinja::Val
     const STEP: u32 = 12;
     items
         .iter()
+        .filter_map(|item| Some((item, item.status?)))
         .take(12)
         .enumerate()
-        .filter_map(|(i, item)| {
-            let (days, over, soon) = match item.status? {
+        .map(|(i, (item, status))| {
+            let (days, over, soon) = match status {
                 D::OnTrack { working_days_left } => (working_days_left, false, false),
                 D::DueSoon { working_days_left } => (working_days_left, false, true),
                 D::Overdue { working_days_over } => (working_days_over, true, false),
             };
             let width = days.min(20) * STEP;
-            Some(context! {
+            context! {
                 y => i * 24,
                 title => item.obligation.title_zh,
                 width => width.max(2),
@@ -333,7 +339,7 @@ fn deadline_chart(items: &[gongshu_app::inbox::InboxItem]) -> Vec<minijinja::Val
                 over => over,
                 soon => soon,
                 label => item.status_label,
-            })
+            }
         })
         .collect()
 }

@@ -61,11 +61,19 @@ pub(crate) async fn enrol_page(State(state): State<AppState>) -> Response {
     form_page(&state, None, "")
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub(crate) struct EnrolForm {
     username: String,
     password: String,
     csrf: String,
+}
+
+impl std::fmt::Debug for EnrolForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrolForm")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `POST /enrol`: the QR code and the form for the first code, which
@@ -93,6 +101,13 @@ pub(crate) async fn enrol_submit(
                 },
             ))
         }
+        // One answer for every refusal, so that the page tells nothing
+        // about the password of an account bound already.
+        Err(gongshu_app::AppError::Unauthenticated(_)) => form_page(
+            &state,
+            Some("未能显示绑定二维码：用户名或初始密码不正确，或该账号已完成验证器绑定（已绑定的请直接登录；验证器遗失请联系本单位管理员重新开通）".into()),
+            &f.username,
+        ),
         Err(e) => form_page(&state, Some(e.message_zh()), &f.username),
     }
 }

@@ -95,7 +95,7 @@ async fn page(
         Vec::new()
     };
     let stats = if participant || supervisor {
-        products::call_statistics(app, &actor, CHART_DAYS)
+        products::call_statistics(app, &actor, CHART_MONTHS)
             .await
             .ok()
     } else {
@@ -148,8 +148,8 @@ async fn page(
     )
 }
 
-/// Days shown in the calls chart.
-const CHART_DAYS: u32 = 30;
+/// Months shown in the calls chart.
+const CHART_MONTHS: u32 = 12;
 
 /// A price in fen as yuan with two decimals.
 fn yuan(fen: i64) -> String {
@@ -158,10 +158,11 @@ fn yuan(fen: i64) -> String {
 }
 
 /// The calls chart: one bar per product (total over the window) and one
-/// column per day (all products), scaled to the largest value.
+/// column per month (all products), scaled to the largest value.
 fn calls_chart(s: &products::CallStats, name: &dyn Fn(&str) -> String) -> minijinja::Value {
     const BAR: i64 = 360;
     const COLUMN: i64 = 80;
+    const STEP: usize = 40;
     let top = s.products.iter().map(|p| p.total).max().unwrap_or(0).max(1);
     let bars: Vec<minijinja::Value> = s
         .products
@@ -177,22 +178,23 @@ fn calls_chart(s: &products::CallStats, name: &dyn Fn(&str) -> String) -> miniji
             }
         })
         .collect();
-    let daily: Vec<i64> = (0..s.days.len())
-        .map(|d| s.products.iter().filter_map(|p| p.per_day.get(d)).sum())
+    let monthly: Vec<i64> = (0..s.months.len())
+        .map(|m| s.products.iter().filter_map(|p| p.per_month.get(m)).sum())
         .collect();
-    let peak = daily.iter().copied().max().unwrap_or(0).max(1);
+    let peak = monthly.iter().copied().max().unwrap_or(0).max(1);
     let columns: Vec<minijinja::Value> = s
-        .days
+        .months
         .iter()
-        .zip(&daily)
+        .zip(&monthly)
         .enumerate()
-        .map(|(i, (day, n))| {
+        .map(|(i, (month, n))| {
             let h = n * COLUMN / peak;
             context! {
-                x => i * 14,
+                x => i * STEP,
                 h => h,
                 y => COLUMN - h,
-                day => day.format("%m-%d").to_string(),
+                month => month.format("%Y-%m").to_string(),
+                label => month.format("%m月").to_string(),
                 n => n,
             }
         })
@@ -201,11 +203,11 @@ fn calls_chart(s: &products::CallStats, name: &dyn Fn(&str) -> String) -> miniji
         bars => bars,
         height => s.products.len().min(10) * 26,
         columns => columns,
-        width => s.days.len() * 14,
-        total => daily.iter().sum::<i64>(),
+        width => s.months.len() * STEP,
+        total => monthly.iter().sum::<i64>(),
         peak => peak,
-        first => s.days.first().map(ToString::to_string),
-        last => s.days.last().map(ToString::to_string),
+        first => s.months.first().map(|m| m.format("%Y-%m").to_string()),
+        last => s.months.last().map(|m| m.format("%Y-%m").to_string()),
     }
 }
 

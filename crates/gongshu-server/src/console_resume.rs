@@ -57,7 +57,16 @@ impl Resume {
         let fields: Vec<_> = self
             .fields
             .iter()
-            .map(|(name, value)| context! { name => name, value => value })
+            .map(|(name, value)| {
+                // A chosen organisation, resource or item travels as an id:
+                // submitted as it was, but not shown.
+                let shown = if crate::console_flows::has_id(value) {
+                    "（已选择）".to_owned()
+                } else {
+                    value.clone()
+                };
+                context! { name => name, value => value, shown => shown }
+            })
             .collect();
         render(
             "resume.html",

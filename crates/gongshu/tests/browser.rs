@@ -395,6 +395,36 @@ async fn a_person_logs_in_to_the_console() {
     client.close().await.unwrap();
 }
 
+/// Logs out and logs in as the demo account `username` (credentials from
+/// `demo-accounts.json`).
+async fn switch_user(client: &fantoccini::Client, accounts: &serde_json::Value, username: &str) {
+    let user = accounts["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == username)
+        .unwrap();
+    client
+        .find(Locator::Css("header button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("totp"))
+        .await
+        .unwrap();
+    submit_login(
+        client,
+        username,
+        user["password"].as_str().unwrap(),
+        &totp(user["totp_secret"].as_str().unwrap()),
+    )
+    .await;
+}
+
 /// Opens the enrolment page from the login page and submits the admin's
 /// one-time password.
 async fn enrol(client: &fantoccini::Client, password: &str) {
@@ -961,34 +991,10 @@ async fn the_accountant_bills_a_month_in_the_page() {
     shot(&client, "11-annual-report").await;
 
     // The implementing agency's approver on the agreements page: the demo's
-    // agreement is filed; recording its expiry before the term ends is
-    // refused by the rule, said above the form, with the current state.
-    let approver = accounts["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["username"] == "ia.approver")
-        .unwrap()
-        .clone();
-    client
-        .find(Locator::Css("header button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .wait()
-        .for_element(Locator::Id("totp"))
-        .await
-        .unwrap();
-    submit_login(
-        &client,
-        "ia.approver",
-        approver["password"].as_str().unwrap(),
-        &totp(approver["totp_secret"].as_str().unwrap()),
-    )
-    .await;
+    // agreement is filed; applying for renewal long before the renewal
+    // window is refused by the rule, said above the form, with the current
+    // state.
+    switch_user(&client, &accounts, "ia.approver").await;
     client
         .wait()
         .for_element(Locator::Id("flows-link"))
@@ -1003,14 +1009,14 @@ async fn the_accountant_bills_a_month_in_the_page() {
         "{item}"
     );
     client
-        .find(Locator::Css("#item-0-expire summary"))
+        .find(Locator::Css("#item-0-renewal summary"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
     client
-        .find(Locator::Css("#item-0-expire button[type=submit]"))
+        .find(Locator::Css("#item-0-renewal button[type=submit]"))
         .await
         .unwrap()
         .click()
@@ -1018,14 +1024,49 @@ async fn the_accountant_bills_a_month_in_the_page() {
         .unwrap();
     let refused = client
         .wait()
-        .for_element(Locator::Css("#item-0-expire .form-message"))
+        .for_element(Locator::Css("#item-0-renewal .form-message"))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    assert!(refused.contains("未能记录协议到期"), "{refused}");
+    assert!(refused.contains("未能申请续约"), "{refused}");
     assert!(text("item-0").await.contains("已备案"), "nothing changed");
     shot(&client, "14-agreements").await;
+
+    // The bank's administrator sees its calls as a chart and issues a
+    // subscription key in the page, shown once.
+    client.goto(&format!("{base}/")).await.unwrap();
+    switch_user(&client, &accounts, "bank.admin").await;
+    client
+        .wait()
+        .for_element(Locator::Id("products-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let chart = text("calls-chart").await;
+    assert!(chart.contains("近 12 个月调用量"), "{chart}");
+    client
+        .find(Locator::Css("#calls-chart svg g.bar"))
+        .await
+        .expect("a bar per product");
+    let form = client.find(Locator::Css("form.key-form")).await.unwrap();
+    let days = form
+        .find(Locator::Css("input[name=valid_days]"))
+        .await
+        .unwrap();
+    days.clear().await.unwrap();
+    days.send_keys("30").await.unwrap();
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let key = text("issued-key-secret").await;
+    assert!(key.len() >= 20, "{key}");
+    assert!(text("message").await.contains("只显示这一次"));
     client.close().await.unwrap();
 }

@@ -137,7 +137,7 @@ pub(super) const AREA: Area = Area {
             key: "renewal",
             label: "申请续约",
             help: "期满前 3 个月内可申请（S-2.2b）；续约草案沿用现行条款，期限顺延同样长度，可再修改。",
-            by: AGENCY,
+            by: &[OrgKind::ImplementingAgency, OrgKind::Operator],
             fields: &[],
         },
         Command {
@@ -165,13 +165,13 @@ fn text(v: &Value, path: &[&str]) -> String {
     cur.as_str().unwrap_or_default().to_owned()
 }
 
-/// The form values of the current clauses, for a change.
-fn current_clauses(a: &AgreementView) -> Vec<(&'static str, Vec<String>)> {
+/// The form values of `clauses`, for a change.
+fn current_clauses(clauses: &Value) -> Vec<(&'static str, Vec<String>)> {
     CLAUSES
         .iter()
         .map(|f| {
             let path: Vec<&str> = f.name.split('.').skip(1).collect();
-            let mut cur = &a.clauses;
+            let mut cur = clauses;
             for p in &path {
                 cur = &cur[*p];
             }
@@ -245,39 +245,62 @@ fn item(a: &AgreementView, l: &Lookup) -> Item {
             met: a.filed_on.is_some(),
         });
     }
-    match a.status.as_str() {
+    // A change to an agreement in force is a pending revision: it goes
+    // through opinions, decision and signing itself (S-2.4).
+    let pending = a.pending_revision.as_ref();
+    let clauses = pending.map_or(&a.clauses, |p| &p.clauses);
+    if let Some(p) = pending {
+        it.fact(
+            "待审修订",
+            format!("第 {} 版条款，{}", p.revision, p.status_label),
+        );
+    }
+    let stage = pending.map_or(a.status.as_str(), |p| p.status.as_str());
+    match stage {
         "draft" => {
             it.offer("opinion");
-            it.offer_filled("change", current_clauses(a));
+            it.offer_filled("change", current_clauses(clauses));
         }
         "opinions_collected" => {
             it.offer("opinion");
             it.offer("decide");
-            it.offer_filled("change", current_clauses(a));
+            it.offer_filled("change", current_clauses(clauses));
         }
         "decided" => {
             it.offer("sign");
-            it.offer_filled("change", current_clauses(a));
-        }
-        "signed" => {
-            it.offer("file");
-            it.offer("renewal");
-            it.offer_filled("change", current_clauses(a));
-            it.offer("expire");
-        }
-        "filed" => {
-            it.offer("renewal");
-            it.offer_filled("change", current_clauses(a));
-            it.offer("expire");
+            it.offer_filled("change", current_clauses(clauses));
         }
         _ => {}
+    }
+    if matches!(a.status.as_str(), "signed" | "filed") {
+        if a.status == "signed" {
+            it.offer("file");
+        }
+        it.offer("renewal");
+        if pending.is_none() {
+            it.offer_filled("change", current_clauses(clauses));
+        }
+        // The expiry is recorded only after the term's last day.
+        if l.today.is_some_and(|t| t > a.term_end) {
+            it.offer("expire");
+        }
     }
     it
 }
 
 pub(super) async fn items(app: &App, actor: &Actor, l: &Lookup) -> Result<Vec<Item>, AppError> {
     let list = agreements::list_agreements(app, actor).await?;
-    Ok(list.iter().rev().map(|a| item(a, l)).collect())
+    let mut out = Vec::with_capacity(list.len());
+    for a in list.iter().rev() {
+        // The list leaves out the pending revision; in force, read it.
+        let full = if matches!(a.status.as_str(), "signed" | "filed") {
+            agreements::get_agreement(app, actor, &a.id).await?
+        } else {
+            a.clone()
+        };
+        out.push(item(&full, l));
+    }
+    Ok(out)
 }
 
 pub(super) async fn run(

@@ -162,7 +162,8 @@ fn item(e: &EvaluationView, l: &Lookup) -> Item {
         it.due = Some(Due {
             label: "整改期限",
             on,
-            met: e.rectification_submitted_on.is_some_and(|s| s <= on),
+            // Reported (late or not): the deadline no longer counts.
+            met: e.rectification_submitted_on.is_some() || e.status != "rectifying",
         });
     }
     match e.status.as_str() {

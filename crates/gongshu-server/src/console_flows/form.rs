@@ -116,11 +116,12 @@ pub(crate) fn parse(command: &Command, pairs: &[(String, String)]) -> Parsed {
                     None
                 }
                 None => None,
-                Some(s) => match s.parse::<i64>() {
+                // Counts, days, scores and seeds: never negative, up to u64.
+                Some(s) => match s.parse::<u64>() {
                     Ok(n) => Some(Value::from(n)),
                     Err(_) => {
                         out.errors
-                            .push((f.name.into(), format!("“{}”应为整数", f.label)));
+                            .push((f.name.into(), format!("“{}”应为非负整数", f.label)));
                         None
                     }
                 },
@@ -207,9 +208,28 @@ mod tests {
         );
         let fields: Vec<&str> = p.errors.iter().map(|(f, _)| f.as_str()).collect();
         assert_eq!(fields, vec!["filed_on", "receipt_no", "days"]);
+        assert!(p.errors[2].1.contains("非负整数"));
         assert!(p.errors[0].1.contains("年-月-日"));
         assert!(p.errors[1].1.contains("备案回执编号"));
         assert_eq!(p.entries["filed_on"], vec!["3月2日".to_owned()]);
         assert_eq!(p.input["urgent"], false);
+        let p = parse(
+            &CMD,
+            &pairs(&[
+                ("days", "-3"),
+                ("filed_on", "2026-03-02"),
+                ("receipt_no", "x"),
+            ]),
+        );
+        assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
+        let p = parse(
+            &CMD,
+            &pairs(&[
+                ("days", "18446744073709551615"),
+                ("filed_on", "2026-03-02"),
+                ("receipt_no", "x"),
+            ]),
+        );
+        assert_eq!(p.input["days"], u64::MAX, "a full 64-bit seed");
     }
 }

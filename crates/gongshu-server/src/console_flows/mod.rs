@@ -9,7 +9,9 @@
 
 mod agreements;
 mod appeals;
+mod applications;
 mod evaluations;
+mod flash;
 mod form;
 mod imports;
 mod inspections;
@@ -41,6 +43,7 @@ use spec::{Area, Item};
 const AREAS: &[&Area] = &[
     &agreements::AREA,
     &scenarios::AREA,
+    &applications::AREA,
     &registration::AREA,
     &imports::AREA,
     &releases::AREA,
@@ -59,6 +62,7 @@ async fn items(area: &Area, app: &App, actor: &Actor, l: &Lookup) -> Result<Vec<
     match area.key {
         "agreements" => agreements::items(app, actor, l).await,
         "scenarios" => scenarios::items(app, actor, l).await,
+        "applications" => applications::items(app, actor, l).await,
         "registration" => registration::items(app, actor, l).await,
         "imports" => imports::items(app, actor, l).await,
         "releases" => releases::items(app, actor, l).await,
@@ -82,6 +86,7 @@ async fn run(
     match area.key {
         "agreements" => agreements::run(app, actor, command, target, input).await,
         "scenarios" => scenarios::run(app, actor, command, target, input).await,
+        "applications" => applications::run(app, actor, command, target, input).await,
         "registration" => registration::run(app, actor, command, target, input).await,
         "imports" => imports::run(app, actor, command, target, input).await,
         "releases" => releases::run(app, actor, command, target, input).await,
@@ -105,12 +110,92 @@ pub(crate) fn input<T: DeserializeOwned>(v: Value) -> Result<T, AppError> {
     })
 }
 
+/// A use case's message as the page shows it: the field's label instead of
+/// its input name, and no internal id.
+fn labelled(cmd: &spec::Command, field: &str, message: &str) -> String {
+    let mut out = without_ids(message);
+    if let Some(f) =
+        render::field_of(cmd, field).and_then(|n| cmd.fields.iter().find(|f| f.name == n))
+    {
+        for name in [field, f.name] {
+            out = out.replace(&format!("“{name}”"), &format!("“{}”", f.label));
+        }
+    }
+    out
+}
+
+fn is_uuid(b: &[u8]) -> bool {
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                *c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+}
+
+/// Whether `text` holds a UUID.
+pub(crate) fn has_id(text: &str) -> bool {
+    let b = text.as_bytes();
+    (0..b.len()).any(|i| b.get(i..i + 36).is_some_and(is_uuid))
+}
+
+/// `text` without the UUIDs some domain messages name (pages show names,
+/// never ids; the id is in the audit record).
+pub(crate) fn without_ids(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes.get(i..i + 36).is_some_and(is_uuid) {
+            i += 36;
+            continue;
+        }
+        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out.replace("  ", " ")
+        .replace(" ）", "）")
+        .replace("（ ", "（")
+}
+
 /// The target of a command on an item; a create has none.
 pub(crate) fn target(t: &str) -> Result<&str, AppError> {
     if t.is_empty() {
         Err(AppError::NotFound { what: "item" })
     } else {
         Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_labels_and_no_ids() {
+        assert_eq!(
+            without_ids("协议 018f3c1e-0000-7000-8000-000000000001 未生效"),
+            "协议 未生效"
+        );
+        assert_eq!(without_ids("无编号的消息"), "无编号的消息");
+        assert!(has_id("x 018f3c1e-0000-7000-8000-000000000001"));
+        assert!(!has_id("2026-03-02 纪要〔2026〕3号"));
+        const CMD: spec::Command = spec::Command {
+            key: "file",
+            label: "备案",
+            help: "",
+            by: &[],
+            fields: &[spec::req("filed_on", "备案日期", spec::Kind::Date)],
+        };
+        assert_eq!(
+            labelled(&CMD, "filed_on", "“filed_on”日期晚于今日"),
+            "“备案日期”日期晚于今日"
+        );
     }
 }
 
@@ -144,7 +229,13 @@ async fn page(
     let Some(area) = area(&key) else {
         return error_page("没有这个页面", &AppError::NotFound { what: "page" });
     };
-    render::page(&state, &headers, &actor, area, None, None).await
+    let notice = flash::take(&headers);
+    let shown = notice.is_some();
+    let mut resp = render::page(&state, &headers, &actor, area, notice, None).await;
+    if shown {
+        flash::clear(&state, &mut resp);
+    }
+    resp
 }
 
 /// `POST /console/flows/{area}/{command}`: the fields, `target` (the item)
@@ -184,16 +275,20 @@ async fn submit(
         match run(area, &state.app, &actor, cmd.key, &target, parsed.input).await {
             Ok(state_now) => {
                 let notice = format!("已{}，当前状态：{state_now}", cmd.label);
-                return render::page(&state, &headers, &actor, area, Some(notice), None).await;
+                return flash::redirect(&state, &format!("/console/flows/{}", area.key), &notice);
             }
             Err(AppError::Validation(fields)) => {
                 for f in fields {
                     match render::field_of(cmd, &f.field) {
-                        Some(name) => refusal.errors.push((name.to_owned(), f.message)),
+                        Some(name) => {
+                            let message = labelled(cmd, &f.field, &f.message);
+                            refusal.errors.push((name.to_owned(), message));
+                        }
                         None => {
+                            let message = labelled(cmd, &f.field, &f.message);
                             refusal.message = Some(match refusal.message.take() {
-                                Some(m) => format!("{m}；{}", f.message),
-                                None => f.message,
+                                Some(m) => format!("{m}；{message}"),
+                                None => message,
                             });
                         }
                     }
@@ -210,7 +305,7 @@ async fn submit(
                 refusal.message = Some(format!(
                     "未能{}：{}。填写的内容已保留，以下为当前状态",
                     cmd.label,
-                    e.message_zh()
+                    without_ids(&e.message_zh())
                 ));
             }
             Err(e) => return error_page("操作失败", &e),

@@ -140,7 +140,8 @@ fn item(r: &ReleaseView, l: &Lookup, actor: &Actor) -> Item {
         if REVIEWERS.contains(&actor.org_kind) && !decided {
             it.offer("decide");
         }
-        if actor.org_id == r.requester_org {
+        // Only the person who asked may withdraw (the use case's rule).
+        if actor.user_id == r.requested_by {
             it.offer("withdraw");
         }
     }

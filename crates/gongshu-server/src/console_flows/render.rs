@@ -80,7 +80,9 @@ fn form_ctx(
             };
             let value = match entered {
                 Some(v) => v.first().cloned().unwrap_or_default(),
-                None if f.kind == Kind::Date && f.required => {
+                // Event dates (signed on, filed on …) are usually today;
+                // periods and terms are not guessed.
+                None if f.kind == Kind::Date && f.required && f.name.ends_with("_on") => {
                     l.today.map(|d| d.to_string()).unwrap_or_default()
                 }
                 None => String::new(),
@@ -305,7 +307,7 @@ pub(crate) async fn page(
     let unplaced = refusal
         .filter(|_| !ctx.placed.get())
         .map(|r| unplaced(area, &l, r));
-    render(
+    let mut resp = render(
         "flow.html",
         context! {
             nav => nav,
@@ -318,5 +320,11 @@ pub(crate) async fn page(
             create => create,
             items => items,
         },
-    )
+    );
+    // Reviewers' pages hold what they review: not for the browser's cache.
+    resp.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    resp
 }

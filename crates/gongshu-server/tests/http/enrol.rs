@@ -99,11 +99,20 @@ async fn the_secret_is_shown_until_the_first_login_and_never_after(t: TestApp) {
     let raw = serde_json::to_string(&t.audit_records().await.last().unwrap().payload).unwrap();
     assert!(!raw.contains(&secret), "the secret is never audited");
 
-    // The first login closes the enrolment for good.
+    // The first login closes the enrolment for good: the right password
+    // now gets the same answer as a wrong one, and counts as a failure.
     t.login(&creds).await;
+    let wrong = enrol(&t, "new.officer", "not-the-password").await.text();
     let r = enrol(&t, "new.officer", &creds.password).await;
     let html = r.text();
     assert!(html.contains("已完成验证器绑定"), "{html}");
     assert!(!html.contains("enrol-secret") && !html.contains(&grouped.join(" ")));
+    let alert = |h: &str| {
+        let at = h.find("role=\"alert\">").unwrap();
+        h[at..at + h[at..].find("</p>").unwrap()].to_owned()
+    };
+    assert_eq!(alert(&html), alert(&wrong), "one answer");
+    let failed = t.audit_of("session.enrolment_failed").await;
+    assert_eq!(failed.last().unwrap().reason(), "already_enrolled");
     t.assert_audit_log_verifies().await;
 }

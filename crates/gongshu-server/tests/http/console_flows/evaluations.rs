@@ -174,7 +174,7 @@ async fn evaluation_and_rectification_run_through_the_console_forms(t: TestApp) 
         .await
         .expect(200)
         .text();
-    assert!(html.contains("“安全评估得分”应为整数"), "{html}");
+    assert!(html.contains("“安全评估得分”应为非负整数"), "{html}");
     assert!(html.contains("请填写“数据质量得分”"), "{html}");
     assert!(
         html.contains("数据安全负责人未明确，公益服务场景不足"),

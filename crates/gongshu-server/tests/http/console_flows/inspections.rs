@@ -104,7 +104,7 @@ async fn an_inspection_runs_through_the_console_forms(t: TestApp) {
     .expect(200)
     .text();
     assert!(html.contains("请填写“检查范围或事由”"), "{html}");
-    assert!(html.contains("“抽查审计记录条数”应为整数"), "{html}");
+    assert!(html.contains("“抽查审计记录条数”应为非负整数"), "{html}");
     assert!(html.contains("value=\"二十\""), "entries kept");
     assert!(inspections(&t, &bureau).await.is_empty());
 
@@ -275,7 +275,10 @@ async fn an_inspection_runs_through_the_console_forms(t: TestApp) {
     .await
     .expect(200)
     .text();
-    assert!(html.contains("“新的整改期限（工作日）”应为整数"), "{html}");
+    assert!(
+        html.contains("“新的整改期限（工作日）”应为非负整数"),
+        "{html}"
+    );
     assert!(html.contains("未提供删除证明"), "entries kept");
     let html = post_form(
         &t,

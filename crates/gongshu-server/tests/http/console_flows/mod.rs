@@ -6,6 +6,7 @@
 
 mod agreements;
 mod appeals;
+mod applications;
 mod evaluations;
 mod imports;
 mod inspections;
@@ -43,13 +44,48 @@ pub async fn post_form(
     for (k, v) in fields {
         body.push_str(&format!("&{}={}", encode(k), encode(v)));
     }
-    t.send(
-        axum::http::Method::POST,
-        &format!("/console/flows/{area}/{command}"),
-        Auth::CookieNoCsrf(s),
-        Some(("application/x-www-form-urlencoded", body.into_bytes())),
-    )
-    .await
+    let r = t
+        .send(
+            axum::http::Method::POST,
+            &format!("/console/flows/{area}/{command}"),
+            Auth::CookieNoCsrf(s),
+            Some(("application/x-www-form-urlencoded", body.into_bytes())),
+        )
+        .await;
+    if r.status != axum::http::StatusCode::SEE_OTHER {
+        return r;
+    }
+    // A command that went through redirects to the page, its notice in a
+    // short-lived cookie (post/redirect/get); follow it as a browser does.
+    let location = r.headers["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("/console/flows/{area}"));
+    let flash = r
+        .headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("gongshu_flash="))
+        .and_then(|v| v.split(';').next())
+        .expect("the notice travels with the redirect")
+        .to_owned();
+    let shown = t
+        .get(
+            &location,
+            Auth::RawCookie(&format!(
+                "gongshu_session={}; gongshu_flash={flash}",
+                s.token
+            )),
+        )
+        .await;
+    assert!(
+        shown
+            .headers
+            .get_all(axum::http::header::SET_COOKIE)
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("gongshu_flash=;")),
+        "the notice is shown once"
+    );
+    shown
 }
 
 /// The page of `area` as `s` sees it.

@@ -195,6 +195,55 @@ async fn a_bank_calls_a_consented_verification_after_review_and_listing(t: TestA
         .json();
     assert_eq!(calls.as_array().unwrap().len(), 2);
     assert_eq!(calls[0]["price_fen"], 50);
+    // The page charts the calls per product (this month) and prices in yuan.
+    assert!(
+        html.contains("近 12 个月调用量") && html.contains("共 2 次"),
+        "{html}"
+    );
+    assert!(html.contains("0.50 元"));
+    // Keys are issued in the page by the bank's administrator, shown once;
+    // a malformed validity and a non-administrator issue nothing.
+    let subs = t
+        .get("/api/v1/subscriptions", Auth::Cookie(&bank.admin))
+        .await
+        .expect(200)
+        .json();
+    let sub = subs[0]["id"].as_str().unwrap().to_owned();
+    assert!(
+        !html.contains(&format!("<td>{sub}</td>")),
+        "no raw id shown"
+    );
+    let issue = |s: Session, days: &'static str| {
+        let t = &t;
+        let path = format!("/console/products/subscriptions/{sub}/keys");
+        async move {
+            t.send(
+                axum::http::Method::POST,
+                &path,
+                Auth::CookieNoCsrf(&s),
+                Some((
+                    "application/x-www-form-urlencoded",
+                    format!("csrf={}&valid_days={days}", s.csrf).into_bytes(),
+                )),
+            )
+            .await
+        }
+    };
+    let keys_before = t.audit_of("api_key.issued").await.len();
+    let r = issue(bank.admin.clone(), "九十").await;
+    assert!(r.text().contains("未签发：有效天数应为 1 至 366 的整数"));
+    let r = issue(bank.officer.clone(), "90").await;
+    assert!(r.text().contains("未签发"), "{}", r.text());
+    assert!(!r.text().contains("issued-key-secret"));
+    assert_eq!(t.audit_of("api_key.issued").await.len(), keys_before);
+    let r = issue(bank.admin.clone(), "90").await;
+    assert_eq!(r.headers["cache-control"], "no-store");
+    let html = r.text();
+    assert!(
+        html.contains("已签发订阅密钥") && html.contains("issued-key-secret"),
+        "{html}"
+    );
+    assert_eq!(t.audit_of("api_key.issued").await.len(), keys_before + 1);
     t.assert_audit_log_verifies().await;
 }
 
