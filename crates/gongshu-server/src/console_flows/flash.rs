@@ -18,7 +18,7 @@ fn encode(text: &str) -> String {
 }
 
 fn decode(hex: &str) -> Option<String> {
-    if hex.len() > MAX * 2 || hex.len() % 2 != 0 {
+    if hex.len() > MAX * 2 || !hex.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..hex.len())

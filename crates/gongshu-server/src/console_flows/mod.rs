@@ -172,33 +172,6 @@ pub(crate) fn target(t: &str) -> Result<&str, AppError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn messages_name_labels_and_no_ids() {
-        assert_eq!(
-            without_ids("协议 018f3c1e-0000-7000-8000-000000000001 未生效"),
-            "协议 未生效"
-        );
-        assert_eq!(without_ids("无编号的消息"), "无编号的消息");
-        assert!(has_id("x 018f3c1e-0000-7000-8000-000000000001"));
-        assert!(!has_id("2026-03-02 纪要〔2026〕3号"));
-        const CMD: spec::Command = spec::Command {
-            key: "file",
-            label: "备案",
-            help: "",
-            by: &[],
-            fields: &[spec::req("filed_on", "备案日期", spec::Kind::Date)],
-        };
-        assert_eq!(
-            labelled(&CMD, "filed_on", "“filed_on”日期晚于今日"),
-            "“备案日期”日期晚于今日"
-        );
-    }
-}
-
 /// Console routes of the workflow pages.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -312,4 +285,31 @@ async fn submit(
         }
     }
     render::page(&state, &headers, &actor, area, None, Some(&refusal)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_labels_and_no_ids() {
+        assert_eq!(
+            without_ids("协议 018f3c1e-0000-7000-8000-000000000001 未生效"),
+            "协议 未生效"
+        );
+        assert_eq!(without_ids("无编号的消息"), "无编号的消息");
+        assert!(has_id("x 018f3c1e-0000-7000-8000-000000000001"));
+        assert!(!has_id("2026-03-02 纪要〔2026〕3号"));
+        const CMD: spec::Command = spec::Command {
+            key: "file",
+            label: "备案",
+            help: "",
+            by: &[],
+            fields: &[spec::req("filed_on", "备案日期", spec::Kind::Date)],
+        };
+        assert_eq!(
+            labelled(&CMD, "filed_on", "“filed_on”日期晚于今日"),
+            "“备案日期”日期晚于今日"
+        );
+    }
 }
