@@ -76,10 +76,11 @@ async fn shot(client: &fantoccini::Client, name: &str) {
         return;
     };
     let _ = client.set_window_size(1280, 1000).await;
-    // Show a query's outcome rather than the top of a long form.
+    // Show a query's outcome or a refused form's message rather than the
+    // top of a long page.
     let _ = client
         .execute(
-            "const o = document.getElementById('outcome'); if (o) o.scrollIntoView();",
+            "const o = document.getElementById('outcome') || document.querySelector('.form-message'); if (o) o.scrollIntoView({ block: 'center' });",
             vec![],
         )
         .await;
@@ -395,9 +396,15 @@ async fn a_person_logs_in_to_the_console() {
     client.close().await.unwrap();
 }
 
-/// Logs out and logs in as the demo account `username` (credentials from
-/// `demo-accounts.json`).
-async fn switch_user(client: &fantoccini::Client, accounts: &serde_json::Value, username: &str) {
+/// Goes home, logs out and logs in as the demo account `username`
+/// (credentials from `demo-accounts.json`).
+async fn switch_user(
+    client: &fantoccini::Client,
+    base: &str,
+    accounts: &serde_json::Value,
+    username: &str,
+) {
+    client.goto(&format!("{base}/")).await.unwrap();
     let user = accounts["users"]
         .as_array()
         .unwrap()
@@ -994,7 +1001,7 @@ async fn the_accountant_bills_a_month_in_the_page() {
     // agreement is filed; applying for renewal long before the renewal
     // window is refused by the rule, said above the form, with the current
     // state.
-    switch_user(&client, &accounts, "ia.approver").await;
+    switch_user(&client, &base, &accounts, "ia.approver").await;
     client
         .wait()
         .for_element(Locator::Id("flows-link"))
@@ -1036,8 +1043,7 @@ async fn the_accountant_bills_a_month_in_the_page() {
 
     // The bank's administrator sees its calls as a chart and issues a
     // subscription key in the page, shown once.
-    client.goto(&format!("{base}/")).await.unwrap();
-    switch_user(&client, &accounts, "bank.admin").await;
+    switch_user(&client, &base, &accounts, "bank.admin").await;
     client
         .wait()
         .for_element(Locator::Id("products-link"))

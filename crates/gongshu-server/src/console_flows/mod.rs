@@ -258,7 +258,11 @@ async fn submit(
                             refusal.errors.push((name.to_owned(), message));
                         }
                         None => {
-                            let message = labelled(cmd, &f.field, &f.message);
+                            let message = format!(
+                                "未能{}：{}",
+                                cmd.label,
+                                labelled(cmd, &f.field, &f.message)
+                            );
                             refusal.message = Some(match refusal.message.take() {
                                 Some(m) => format!("{m}；{message}"),
                                 None => message,
