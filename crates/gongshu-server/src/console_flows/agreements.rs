@@ -7,7 +7,7 @@ use gongshu_app::{Actor, App, AppError};
 use gongshu_domain::OrgKind;
 use serde_json::Value;
 
-use super::lookup::AGENCY;
+use super::lookup::{AGENCY, APPROVER};
 use super::spec::{Area, Command, Due, Field, Item, Kind, req};
 use super::{Lookup, input, target};
 
@@ -93,6 +93,7 @@ pub(super) const AREA: Area = Area {
             label: "起草授权运营协议",
             help: "13 项条款均须填写；授权期限不超过 3 年。",
             by: AGENCY,
+            roles: &[],
             fields: DRAFT,
         },
         Command {
@@ -100,6 +101,7 @@ pub(super) const AREA: Area = Area {
             label: "记录征求意见",
             help: "记录行业主管部门或监管部门对本版条款的意见（S-3.3.3a）。",
             by: AGENCY,
+            roles: &[],
             fields: &[
                 req("from_org_id", "提出意见的部门", Kind::Org(REGULATORS)),
                 req("received_on", "收到日期", Kind::Date),
@@ -111,6 +113,7 @@ pub(super) const AREA: Area = Area {
             label: "记录集体决策",
             help: "“三重一大”集体决策；记录人不得为本版条款的起草人（S-2.4）。",
             by: AGENCY,
+            roles: APPROVER,
             fields: &[
                 req("decided_on", "会议日期", Kind::Date),
                 req("meeting_ref", "会议纪要编号", Kind::Text),
@@ -121,6 +124,7 @@ pub(super) const AREA: Area = Area {
             label: "记录协议签订",
             help: "已有有效协议时不能签订（S-2.1）；签订后 10 个工作日内须备案。",
             by: AGENCY,
+            roles: &[],
             fields: &[req("signed_on", "签订日期", Kind::Date)],
         },
         Command {
@@ -128,6 +132,7 @@ pub(super) const AREA: Area = Area {
             label: "记录备案",
             help: "报市数据局备案；逾期备案照常记录并标注（S-3.3.3b）。",
             by: AGENCY,
+            roles: &[],
             fields: &[
                 req("filed_on", "备案日期", Kind::Date),
                 req("receipt_no", "备案回执编号", Kind::Text),
@@ -138,6 +143,7 @@ pub(super) const AREA: Area = Area {
             label: "申请续约",
             help: "期满前 3 个月内可申请（S-2.2b）；续约草案沿用现行条款，期限顺延同样长度，可再修改。",
             by: &[OrgKind::ImplementingAgency, OrgKind::Operator],
+            roles: &[],
             fields: &[],
         },
         Command {
@@ -145,6 +151,7 @@ pub(super) const AREA: Area = Area {
             label: "变更协议条款",
             help: "起草阶段直接修改；已生效的协议形成待审修订，重新决策并签订后替换（S-2.4），签订后期限不可变更。",
             by: AGENCY,
+            roles: &[],
             fields: CLAUSES,
         },
         Command {
@@ -152,6 +159,7 @@ pub(super) const AREA: Area = Area {
             label: "记录协议到期",
             help: "授权期限届满后记录到期（S-2.2a）；到期前不能记录。",
             by: AGENCY,
+            roles: &[],
             fields: &[],
         },
     ],

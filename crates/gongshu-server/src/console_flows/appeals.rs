@@ -16,7 +16,7 @@ use gongshu_domain::review::ReviewStatus;
 use gongshu_domain::{OrgKind, Sector, WorkingDayCalendar};
 use serde_json::Value;
 
-use super::lookup::AGENCY;
+use super::lookup::{AGENCY, APPROVER};
 use super::spec::{Area, Command, Due, Item, Kind, opt, req};
 use super::{Lookup, input, target};
 
@@ -41,6 +41,7 @@ pub(super) const AREA: Area = Area {
             label: "提出申诉",
             help: "原决定作出后 15 个工作日内提出（S-2.5b）。本单位被驳回的平台准入和出域申请列在下方，可直接申诉。",
             by: PARTICIPANT,
+            roles: &[],
             fields: &[
                 req("subject_kind", "申诉事项", Kind::Choice(SUBJECT_KINDS)),
                 req("subject_id", "原决定编号", Kind::Text)
@@ -55,6 +56,7 @@ pub(super) const AREA: Area = Area {
             label: "对此决定提出申诉",
             help: "原决定作出后 15 个工作日内提出，由实施机构审批人处理（S-2.5b）。",
             by: PARTICIPANT,
+            roles: &[],
             fields: &[req("grounds", "申诉理由", Kind::Long)],
         },
         Command {
@@ -62,6 +64,7 @@ pub(super) const AREA: Area = Area {
             label: "处理申诉",
             help: "由实施机构审批人维持或撤销原决定，并说明理由；申诉单位不能处理本单位的申诉（S-2.5b）。",
             by: AGENCY,
+            roles: APPROVER,
             fields: &[
                 req(
                     "outcome",
@@ -76,6 +79,7 @@ pub(super) const AREA: Area = Area {
             label: "撤回申诉",
             help: "实施机构作出处理决定前，申诉单位可撤回申诉。",
             by: PARTICIPANT,
+            roles: &[],
             fields: &[],
         },
         Command {
@@ -83,6 +87,7 @@ pub(super) const AREA: Area = Area {
             label: "提出争议",
             help: "数源单位对运营机构，或运营机构对数源单位，就授权或数据使用提出争议，由实施机构协调（S-2.5a）。",
             by: SIDES,
+            roles: &[],
             fields: &[
                 req("against_org", "争议相对方", Kind::Org(SIDES)),
                 req(
@@ -98,6 +103,7 @@ pub(super) const AREA: Area = Area {
             label: "委托第三方评估",
             help: "实施机构协调争议时可委托第三方评估（S-2.5a）；评估报告登记前不能结案。",
             by: AGENCY,
+            roles: &[],
             fields: &[
                 req("body", "第三方评估机构", Kind::Text),
                 req("commissioned_on", "委托日期", Kind::Date),
@@ -108,6 +114,7 @@ pub(super) const AREA: Area = Area {
             label: "登记评估报告",
             help: "登记第三方评估机构出具的评估报告（S-2.5a）。",
             by: AGENCY,
+            roles: &[],
             fields: &[
                 req("report_ref", "评估报告编号", Kind::Text),
                 req("reported_on", "报告日期", Kind::Date),
@@ -118,6 +125,7 @@ pub(super) const AREA: Area = Area {
             label: "协调结案",
             help: "记录协调结果并结案（S-2.5a）。",
             by: AGENCY,
+            roles: &[],
             fields: &[req("outcome", "协调结果", Kind::Long)],
         },
     ],

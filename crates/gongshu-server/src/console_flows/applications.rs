@@ -28,6 +28,7 @@ pub(super) const AREA: Area = Area {
             label: "提出数据需求申请",
             help: "所列的列适用于所选的每个数据资源；提交后由本行业主管部门会签。",
             by: &[OrgKind::Operator],
+            roles: &[],
             fields: &[
                 req("scenario", "应用场景", Kind::Text),
                 req("purpose", "用途", Kind::Long),
@@ -43,6 +44,7 @@ pub(super) const AREA: Area = Area {
             label: "会签数据需求",
             help: "行业主管部门会签后，审核各方开始审核（S-4b）。",
             by: &[OrgKind::SectorRegulator],
+            roles: &[],
             fields: &[],
         },
         Command {
@@ -50,6 +52,7 @@ pub(super) const AREA: Area = Area {
             label: "提出二级市场准入申请",
             help: "由实施机构、数据管理部门、行业主管部门和数源单位四方联合审核（S-4a）。",
             by: &[OrgKind::Participant],
+            roles: &[],
             fields: &[
                 req("sector", "所属行业", Kind::Choice(SECTORS)),
                 req("qualification", "资质情况", Kind::Long),
@@ -68,6 +71,7 @@ pub(super) const AREA: Area = Area {
             label: "签署不转授权承诺",
             help: "四方审核通过后签署；签署后方可准入（S-3.3.2b）。",
             by: &[OrgKind::Participant],
+            roles: &[],
             fields: &[req("version", "承诺文本版本", Kind::Text)],
         },
     ],

@@ -58,6 +58,7 @@ pub(super) const AREA: Area = Area {
             label: "记录运营评估",
             help: "五项指标均须评分；权重留空按默认值，填写的权重之和须为 100。不合格的须列明整改要求（S-7.2-3）。",
             by: BUREAU,
+            roles: &[],
             fields: RECORD,
         },
         Command {
@@ -65,6 +66,7 @@ pub(super) const AREA: Area = Area {
             label: "报送整改情况",
             help: "运营机构按评估提出的整改要求报送整改情况；期限届满后报送的照常记录（S-7.2-3）。",
             by: OPERATOR,
+            roles: &[],
             fields: &[req("report", "整改情况", Kind::Long)],
         },
         Command {
@@ -72,6 +74,7 @@ pub(super) const AREA: Area = Area {
             label: "确认整改完成",
             help: "核查整改到位后确认；不合格的评估在期限内报送并确认整改的，不影响续约（S-7.2-3）。",
             by: BUREAU,
+            roles: &[],
             fields: &[opt("note", "核查意见", Kind::Long)],
         },
         Command {
@@ -79,6 +82,7 @@ pub(super) const AREA: Area = Area {
             label: "退回整改",
             help: "整改不到位的退回，运营机构须重新报送；退回的报送不计入期限（S-7.2-3）。",
             by: BUREAU,
+            roles: &[],
             fields: &[req("note", "退回意见", Kind::Long)],
         },
     ],

@@ -164,6 +164,7 @@ mod tests {
         label: "备案",
         help: "",
         by: &[],
+        roles: &[],
         fields: FIELDS,
     };
 

@@ -36,6 +36,7 @@ pub(super) const AREA: Area = Area {
             label: "申请导入外部数据",
             help: "运营机构或已准入（准入审核全部通过并已签署不转授权承诺）的二级市场主体申请（S-6.2-3、S-3.3.2a）。",
             by: &[OrgKind::Operator, OrgKind::Participant],
+            roles: &[],
             fields: &[
                 req("description", "数据内容及来源", Kind::Long),
                 req(
@@ -61,6 +62,7 @@ pub(super) const AREA: Area = Area {
             label: "审核导入申请",
             help: "由实施机构审核，申请方本单位不得审核（S-3.3.4-3）；驳回须写明理由。",
             by: AGENCY,
+            roles: &[],
             fields: &[
                 req("verdict", "审核结论", Kind::Choice(VERDICTS)),
                 opt("reason", "审核意见或驳回理由", Kind::Long),
@@ -75,6 +77,7 @@ pub(super) const AREA: Area = Area {
                 OrgKind::ImplementingAgency,
                 OrgKind::DataSourceUnit,
             ],
+            roles: &[],
             fields: &[
                 req("verdict", "审核结论", Kind::Choice(USE_VERDICTS)),
                 opt("reason", "审核意见或驳回理由", Kind::Long),

@@ -46,6 +46,7 @@ pub(super) const AREA: Area = Area {
             label: "开展监督检查",
             help: "检查对象须为运营机构或二级市场主体。随机抽查须由数据管理部门的审核人或审批人发起（抽查审计日志）。",
             by: BUREAU,
+            roles: &[],
             fields: &[
                 req(
                     "kind",
@@ -65,6 +66,7 @@ pub(super) const AREA: Area = Area {
             label: "登记检查问题",
             help: "注明问题所违反的规则，并给出整改期限（S-3.3.2d）。",
             by: BUREAU,
+            roles: &[],
             fields: &[
                 req(
                     "severity",
@@ -86,6 +88,7 @@ pub(super) const AREA: Area = Area {
             label: "结束检查",
             help: "尚有问题未整改时不能结束检查（S-3.3.2d）。",
             by: BUREAU,
+            roles: &[],
             fields: &[req("conclusion", "检查结论", Kind::Long)],
         },
         Command {
@@ -93,6 +96,7 @@ pub(super) const AREA: Area = Area {
             label: "重新开启检查",
             help: "发现新线索时重新开启已结束的检查。",
             by: BUREAU,
+            roles: &[],
             fields: &[req("reason", "重新开启的理由", Kind::Long)],
         },
         Command {
@@ -100,6 +104,7 @@ pub(super) const AREA: Area = Area {
             label: "登记整改情况",
             help: "由被检查单位在整改期限内登记整改措施（S-3.3.2d）。",
             by: INSPECTED,
+            roles: &[],
             fields: &[req("measures", "整改措施", Kind::Long)],
         },
         Command {
@@ -107,6 +112,7 @@ pub(super) const AREA: Area = Area {
             label: "退回整改",
             help: "整改不到位的，退回并重新给出整改期限。",
             by: BUREAU,
+            roles: &[],
             fields: &[
                 req("reason", "退回理由", Kind::Long),
                 req(
@@ -122,6 +128,7 @@ pub(super) const AREA: Area = Area {
             label: "标记禁止行为",
             help: "该问题构成禁止行为的，标记在被检查单位名下（S-3.3.4）。",
             by: BUREAU,
+            roles: &[],
             fields: &[
                 req(
                     "behaviour",

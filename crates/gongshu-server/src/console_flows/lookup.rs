@@ -129,3 +129,7 @@ impl Lookup {
 
 /// Kinds that may act for the implementing agency's workflows.
 pub(crate) const AGENCY: &[OrgKind] = &[OrgKind::ImplementingAgency];
+
+/// Decisions of the implementing agency are an approver's
+/// (`supervisor_approver_approves_workflow`).
+pub(crate) const APPROVER: &[gongshu_domain::Role] = &[gongshu_domain::Role::Approver];

@@ -309,6 +309,7 @@ mod tests {
             label: "备案",
             help: "",
             by: &[],
+            roles: &[],
             fields: &[spec::req("filed_on", "备案日期", spec::Kind::Date)],
         };
         assert_eq!(

@@ -32,6 +32,7 @@ pub(super) const AREA: Area = Area {
             label: "编制目录条目",
             help: "登记字段见 REQUIREMENTS §6.1；有条件共享或不予共享的须写明使用条件，核心数据不得无条件共享（§7.1）。",
             by: PROVIDER,
+            roles: &[],
             fields: &[
                 req("name", "目录名称", Kind::Text),
                 req("summary", "数据内容简介", Kind::Long),
@@ -72,6 +73,7 @@ pub(super) const AREA: Area = Area {
             label: "提交登记申请",
             help: "每个数据项须已设置分级、个人信息标识和沙箱类别（REQUIREMENTS §6.1、§7）；登记机构 3 个工作日内受理（N3）。",
             by: PROVIDER,
+            roles: &[],
             fields: &[],
         },
         Command {
@@ -79,6 +81,7 @@ pub(super) const AREA: Area = Area {
             label: "受理",
             help: "受理登记申请或续展申请，期限 3 个工作日（N3/N9）；受理续展的，有效期自期满次日起顺延 3 年。",
             by: BUREAU,
+            roles: &[],
             fields: &[],
         },
         Command {
@@ -86,6 +89,7 @@ pub(super) const AREA: Area = Area {
             label: "形式审核通过",
             help: "受理后 20 个工作日内完成形式审核并公示（N4）。",
             by: BUREAU,
+            roles: &[],
             fields: &[],
         },
         Command {
@@ -93,6 +97,7 @@ pub(super) const AREA: Area = Area {
             label: "开始公示",
             help: "自今日起公示 10 个工作日（N5）。",
             by: BUREAU,
+            roles: &[],
             fields: &[],
         },
         Command {
@@ -100,6 +105,7 @@ pub(super) const AREA: Area = Area {
             label: "赋码登记",
             help: "公示期满无异议后赋码登记（N6），有效期 3 年（N8）；公示期内不能登记。",
             by: BUREAU,
+            roles: &[],
             fields: &[],
         },
         Command {
@@ -107,6 +113,7 @@ pub(super) const AREA: Area = Area {
             label: "驳回",
             help: "不予登记或驳回续展申请，须写明理由（REQUIREMENTS §4.6）；驳回续展的，原登记在有效期内继续有效。",
             by: BUREAU,
+            roles: &[],
             fields: &[req("reason", "驳回理由", Kind::Long)],
         },
         Command {
@@ -114,6 +121,7 @@ pub(super) const AREA: Area = Area {
             label: "申请续展",
             help: "登记有效期满前 60 日内可申请续展（N9）；期满后须重新申请登记。",
             by: PROVIDER,
+            roles: &[],
             fields: &[],
         },
     ],

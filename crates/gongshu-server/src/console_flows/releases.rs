@@ -28,6 +28,7 @@ pub(super) const AREA: Area = Area {
             label: "提交出域申请",
             help: "查询在提交时按可信数据空间规则重新执行并检查，结果作为第一个文件；附加文件只能是汇总数据（CSV 或 JSON）。",
             by: REQUESTERS,
+            roles: &[],
             fields: &[
                 req("title", "申请标题", Kind::Text),
                 req("purpose", "出域用途", Kind::Long),
@@ -41,6 +42,7 @@ pub(super) const AREA: Area = Area {
             label: "提交审核意见",
             help: "两名不同的审核人同意后出域；驳回须说明理由。",
             by: REVIEWERS,
+            roles: &[],
             fields: &[
                 req(
                     "verdict",
@@ -55,6 +57,7 @@ pub(super) const AREA: Area = Area {
             label: "撤回申请",
             help: "审核结束前，申请机构可以撤回。",
             by: REQUESTERS,
+            roles: &[],
             fields: &[],
         },
     ],

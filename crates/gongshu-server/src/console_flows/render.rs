@@ -175,6 +175,7 @@ impl Ctx<'_> {
         self.area
             .command(key)
             .filter(|c| c.by.is_empty() || c.by.contains(&self.actor.org_kind))
+            .filter(|c| c.roles.is_empty() || c.roles.iter().any(|r| self.actor.roles.contains(r)))
     }
 
     fn item(&self, item: &Item, anchor: &str) -> Value {

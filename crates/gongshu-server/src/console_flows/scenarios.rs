@@ -44,6 +44,7 @@ pub(super) const AREA: Area = Area {
             label: "规划应用场景",
             help: "行业主管部门规划本行业的应用场景，并确定优先级（S-6.3）。",
             by: REGULATOR,
+            roles: &[],
             fields: &[
                 req("name", "场景名称", Kind::Text),
                 req("description", "场景说明", Kind::Long),
@@ -55,6 +56,7 @@ pub(super) const AREA: Area = Area {
             label: "提交场景方案",
             help: "运营机构就已规划（或方案被退回）的场景提交方案，数据需求遵循最小必要原则（S-6.3）。",
             by: &[OrgKind::Operator],
+            roles: &[],
             fields: &[
                 req("data_need", "数据需求", Kind::Long)
                     .hint("所需数据资源、数据项和数据量，遵循最小必要"),
@@ -67,6 +69,7 @@ pub(super) const AREA: Area = Area {
             label: "审核场景方案",
             help: "由规划该场景的行业主管部门审核，通过或退回均须出具书面意见（S-6.3）。",
             by: REGULATOR,
+            roles: &[],
             fields: &[
                 req("verdict", "审核结论", Kind::Choice(choices!(Verdict))),
                 req("comments", "书面意见", Kind::Long),
@@ -77,6 +80,7 @@ pub(super) const AREA: Area = Area {
             label: "记录备案",
             help: "审核通过的场景方案报县数据局备案，备案后方为经批准的应用场景（S-2.1）；备案日期不得晚于今日。",
             by: &[OrgKind::DataBureau],
+            roles: &[],
             fields: &[
                 req("filed_on", "备案日期", Kind::Date),
                 req("filing_ref", "备案编号", Kind::Text),
@@ -87,6 +91,7 @@ pub(super) const AREA: Area = Area {
             label: "取消规划",
             help: "尚无待审核或已通过方案的场景，可由规划部门取消（S-6.3）。",
             by: REGULATOR,
+            roles: &[],
             fields: &[],
         },
     ],

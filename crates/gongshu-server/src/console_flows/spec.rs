@@ -6,7 +6,7 @@
 //! conflict reports.
 
 use chrono::NaiveDate;
-use gongshu_domain::OrgKind;
+use gongshu_domain::{OrgKind, Role};
 
 /// How a field is entered and sent to the use case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +86,8 @@ pub(crate) struct Command {
     pub help: &'static str,
     /// Organisation kinds offered the form (the use case still decides).
     pub by: &'static [OrgKind],
+    /// Roles offered the form (any of them; empty: every role).
+    pub roles: &'static [Role],
     pub fields: &'static [Field],
 }
 

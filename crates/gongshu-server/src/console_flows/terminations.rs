@@ -11,7 +11,7 @@ use gongshu_app::{Actor, App, AppError, FieldError};
 use gongshu_domain::termination::Trigger;
 use serde_json::Value;
 
-use super::lookup::AGENCY;
+use super::lookup::{AGENCY, APPROVER};
 use super::spec::{Area, Command, Due, Item, Kind, opt, req};
 use super::{Lookup, input, target};
 
@@ -44,6 +44,7 @@ pub(super) const AREA: Area = Area {
             label: "提议终止授权",
             help: "仅限有效期内的协议，同一协议只能有一项进行中的终止（S-3.3.5）。",
             by: AGENCY,
+            roles: &[],
             fields: &[
                 req("agreement_id", "授权运营协议", Kind::Agreement),
                 req("trigger", "终止情形", Kind::Choice(TRIGGERS)),
@@ -61,6 +62,7 @@ pub(super) const AREA: Area = Area {
             label: "批准终止",
             help: "提议人不能决定本人的提议（S-3.3.5）。批准即生效：撤销全部数据授权、API 密钥和会话，销毁数据集密钥，备案期限 10 个工作日。",
             by: AGENCY,
+            roles: APPROVER,
             fields: &[opt("note", "决定意见", Kind::Long)],
         },
         Command {
@@ -68,6 +70,7 @@ pub(super) const AREA: Area = Area {
             label: "决定不予终止",
             help: "提议人不能决定本人的提议；不予终止的，协议继续有效（S-3.3.5）。",
             by: AGENCY,
+            roles: APPROVER,
             fields: &[req("note", "不予终止的理由", Kind::Long)],
         },
         Command {
@@ -75,6 +78,7 @@ pub(super) const AREA: Area = Area {
             label: "记录报市备案",
             help: "终止后 10 个工作日内报市数据局备案；逾期备案照常记录并标注（S-3.3.5）。",
             by: AGENCY,
+            roles: &[],
             fields: &[
                 req("filed_on", "备案日期", Kind::Date),
                 req("receipt_no", "备案回执编号", Kind::Text),

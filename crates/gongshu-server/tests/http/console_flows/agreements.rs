@@ -189,7 +189,13 @@ async fn the_agreement_lifecycle_runs_through_the_console_forms(t: TestApp) {
     .expect(200)
     .text();
     assert!(html.contains("当前状态：已征求意见"), "{html}");
-    assert!(offers(&html, "agreements", "decide"));
+    // The decision is an approver's: the case officer is not offered it.
+    assert!(!offers(&html, "agreements", "decide"));
+    assert!(offers(
+        &page(&t, &approver, "agreements").await,
+        "agreements",
+        "decide"
+    ));
 
     // Two approvers with the same page open: the second is told the
     // decision was made, keeps what was typed and sees the current state.
