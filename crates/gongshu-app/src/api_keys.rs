@@ -198,8 +198,15 @@ pub async fn revoke_api_key(
 /// Authenticates a machine client; refusals are audited.
 pub async fn authenticate_api_key(app: &App, key: &str) -> Result<Actor, AppError> {
     let now = app.clock().now();
+    let hash = token_hash(key);
+    let generation = app.generation();
+    if let Some(kept) = app.hot().keys.get(&hash, generation)
+        && kept.0.is_live(now)
+    {
+        return Ok(kept.1.clone());
+    }
     let mut tx = app.store().begin_read().await?;
-    let row = tx.get_api_key_by_hash(&token_hash(key)).await?;
+    let row = tx.get_api_key_by_hash(&hash).await?;
     let refuse = |reason: &'static str, org: Option<&str>, id: Option<&str>| {
         let mut e = AuditEvent::new("api_key.refused")
             .class(RetentionClass::Network)
@@ -254,6 +261,8 @@ pub async fn authenticate_api_key(app: &App, key: &str) -> Result<Actor, AppErro
             .map_err(|_| AppError::Internal("bad org kind".into()))?;
     }
     actor.roles.clear();
+    // Kept until the next change (a revocation drops it at once).
+    app.hot().keys.put(hash, generation, (row, actor.clone()));
     Ok(actor)
 }
 

@@ -16,6 +16,7 @@ use gongshu_store::{AuditIndexRow, Store, StoreTx};
 use serde::Serialize;
 
 use crate::error::AppError;
+use crate::memo::Generation;
 
 /// What an audit record says (the payload kept apart from the tree).
 #[derive(Debug, Clone, Serialize)]
@@ -113,7 +114,8 @@ pub struct AuditRef {
     pub index: u64,
 }
 
-/// Appends one record durably (blocking work off the async runtime).
+/// Appends one record durably; the ledger's writer thread answers through
+/// a channel, so no runtime thread waits for the disk.
 pub(crate) async fn append(
     ledger: &Arc<Ledger>,
     event: &AuditEvent,
@@ -124,10 +126,14 @@ pub(crate) async fn append(
         action: event.action.to_owned(),
         payload,
     };
-    let l = Arc::clone(ledger);
-    let appended = tokio::task::spawn_blocking(move || l.append(record))
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    ledger.append_then(record, move |r| {
+        let _ = tx.send(r);
+    });
+    let appended = rx
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|_| gongshu_ledger::LedgerError::Closed)
+        .and_then(|r| r)
         .map_err(|e| {
             tracing::error!(error = %e, "audit append failed; refusing the action");
             AppError::AuditUnavailable
@@ -136,7 +142,7 @@ pub(crate) async fn append(
     Ok((appended.index, at))
 }
 
-fn index_row(index: u64, at: DateTime<Utc>, event: &AuditEvent) -> AuditIndexRow {
+pub(crate) fn index_row(index: u64, at: DateTime<Utc>, event: &AuditEvent) -> AuditIndexRow {
     AuditIndexRow {
         ledger_index: i64::try_from(index).unwrap_or(i64::MAX),
         occurred_at: at,
@@ -167,15 +173,21 @@ pub struct Change<S> {
     tx: StoreTx,
     store: Store,
     ledger: Arc<Ledger>,
+    generation: Generation,
     state: S,
 }
 
 impl Change<Unaudited> {
-    pub(crate) async fn begin(store: &Store, ledger: &Arc<Ledger>) -> Result<Self, AppError> {
+    pub(crate) async fn begin(
+        store: &Store,
+        ledger: &Arc<Ledger>,
+        generation: &Generation,
+    ) -> Result<Self, AppError> {
         Ok(Self {
             tx: store.begin().await?,
             store: store.clone(),
             ledger: Arc::clone(ledger),
+            generation: generation.clone(),
             state: Unaudited,
         })
     }
@@ -192,6 +204,7 @@ impl Change<Unaudited> {
                 tx: self.tx,
                 store: self.store,
                 ledger: self.ledger,
+                generation: self.generation,
                 state: Audited { index, at, event },
             }),
             Err(e) => {
@@ -221,7 +234,11 @@ impl Change<Audited> {
             }
         };
         match result {
-            Ok(()) => Ok(AuditRef { index }),
+            Ok(()) => {
+                // Facts memoised for product calls are stale from now on.
+                self.generation.bump();
+                Ok(AuditRef { index })
+            }
             Err(e) => {
                 let comp = unconfirmed_event(index, "commit_failed");
                 // Indexed like any record; if the database is down the
@@ -235,7 +252,7 @@ impl Change<Audited> {
     }
 }
 
-fn unconfirmed_event(index: u64, reason: &str) -> AuditEvent {
+pub(crate) fn unconfirmed_event(index: u64, reason: &str) -> AuditEvent {
     AuditEvent::new("audit.unconfirmed")
         .target("audit_record", &index.to_string())
         .outcome("failed")

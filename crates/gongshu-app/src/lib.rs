@@ -20,6 +20,7 @@ pub mod error;
 pub mod evaluations;
 pub mod finance;
 pub mod inbox;
+mod memo;
 pub mod orgs;
 pub mod portal;
 pub mod products;
@@ -83,6 +84,9 @@ pub struct App {
     query_slots: sandbox::QuerySlots,
     load_locks: datasets::LoadLocks,
     call_windows: products::CallWindows,
+    generation: memo::Generation,
+    hot: Arc<products::HotFacts>,
+    meter: products::Meter,
 }
 
 impl App {
@@ -95,6 +99,7 @@ impl App {
         config: AppConfig,
     ) -> Result<Self, AppError> {
         let policy = PolicyEngine::new().map_err(|e| AppError::Internal(e.to_string()))?;
+        let meter = products::Meter::start(store.clone());
         let app = Self {
             store,
             ledger,
@@ -107,6 +112,9 @@ impl App {
             query_slots: sandbox::QuerySlots::default(),
             load_locks: datasets::LoadLocks::default(),
             call_windows: products::CallWindows::default(),
+            generation: memo::Generation::default(),
+            hot: Arc::new(products::HotFacts::default()),
+            meter,
         };
         let fixed = audit::reconcile(&app.store, &app.ledger).await?;
         if fixed > 0 {
@@ -124,6 +132,20 @@ impl App {
 
     pub(crate) fn call_windows(&self) -> &products::CallWindows {
         &self.call_windows
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.current()
+    }
+
+    /// What the product call path keeps between calls (the benchmark turns
+    /// kept answers off to measure the computed path).
+    pub fn hot(&self) -> &products::HotFacts {
+        &self.hot
+    }
+
+    pub(crate) fn meter(&self) -> &products::Meter {
+        &self.meter
     }
 
     pub(crate) fn load_locks(&self) -> &datasets::LoadLocks {
@@ -210,7 +232,7 @@ impl App {
 
     /// Begins an audited change.
     pub async fn begin(&self) -> Result<audit::Change<audit::Unaudited>, AppError> {
-        audit::Change::begin(&self.store, &self.ledger).await
+        audit::Change::begin(&self.store, &self.ledger, &self.generation).await
     }
 
     /// Records an event that changes no state.

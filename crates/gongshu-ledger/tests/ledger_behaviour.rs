@@ -108,6 +108,44 @@ fn concurrent_appenders_get_distinct_indices() {
     assert_eq!(verify_dir(&ledger), 800);
 }
 
+/// Callers that do not block (the server's async tasks) hand in a
+/// callback: each is answered exactly once, after its record is durable,
+/// and the records read back as appended.
+#[test]
+fn callback_appenders_are_answered_once_each_after_the_record_is_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(AtomicI64::new(START_MS));
+    let ledger = Ledger::open(dir.path(), opts(&clock)).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    for i in 0..200 {
+        let tx = tx.clone();
+        ledger.append_then(rec(RetentionClass::DataAccess, i), move |r| {
+            tx.send((i, r.map(|a| a.index))).unwrap();
+        });
+    }
+    drop(tx);
+    let mut answers: Vec<(usize, u64)> = rx.iter().map(|(i, r)| (i, r.unwrap())).collect();
+    assert_eq!(answers.len(), 200, "one answer per record");
+    answers.sort_unstable();
+    for (i, index) in answers {
+        let payload = ledger.read(index).unwrap().payload.unwrap();
+        assert_eq!(
+            payload,
+            format!("{{\"n\":{i},\"who\":\"u-{i}\"}}").into_bytes()
+        );
+    }
+    // Too large: answered with the refusal, nothing appended.
+    let big = NewRecord {
+        class: RetentionClass::DataAccess,
+        action: "test.event".into(),
+        payload: vec![b'x'; 64 * 1024 * 1024],
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    ledger.append_then(big, move |r| tx.send(r.is_err()).unwrap());
+    assert!(rx.recv().unwrap());
+    assert_eq!(ledger.size(), 200);
+}
+
 #[test]
 fn reopen_recovers_everything_and_stays_consistent() {
     let dir = tempfile::tempdir().unwrap();

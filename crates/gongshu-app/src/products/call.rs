@@ -9,18 +9,21 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use gongshu_domain::OrgKind;
 use gongshu_domain::product::{Bound, ProductDefinition, bind};
 use gongshu_ledger::RetentionClass;
 use gongshu_sandbox::{OutColumn, OutRow, QueryResult, SessionSpec, SubjectScope};
-use gongshu_store::{ProductCallRow, ProductRow, ProductSubscriptionRow};
+use gongshu_store::{ProductCallRow, ProductRow, ProductSubscriptionRow, SubjectConsentRow};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use super::consent::{is_live, pseudonym};
+use super::hot::{AnswerKey, CallFacts};
+use super::meter::meter_call;
 use super::{definition, internal, offered, product_error};
 use crate::error::{AppError, FieldError};
 use crate::inbox::shanghai_today;
@@ -119,8 +122,20 @@ fn refused(code: &'static str, message: impl Into<String>) -> AppError {
 /// The operator's granted tables that the product reads, or why not.
 async fn session(app: &App, owner: &str, def: &ProductDefinition) -> Result<SessionSpec, AppError> {
     let today = shanghai_today(app.clock().now());
-    let (mut tables, _) = crate::sandbox::granted_tables(app, owner, today).await?;
-    tables.retain(|t| def.datasets.contains(&t.dataset_id));
+    let key = (owner.to_owned(), today);
+    let generation = app.generation();
+    let granted = match app.hot().tables.get(&key, generation) {
+        Some(t) => t,
+        None => {
+            let (tables, _) = crate::sandbox::granted_tables(app, owner, today).await?;
+            app.hot().tables.put(key, generation, tables)
+        }
+    };
+    let tables: Vec<_> = granted
+        .iter()
+        .filter(|t| def.datasets.contains(&t.dataset_id))
+        .cloned()
+        .collect();
     if let Some(missing) = def
         .datasets
         .iter()
@@ -187,12 +202,80 @@ pub(super) async fn check_template(
 
 /// What the checks found, for the call.
 struct Cleared {
+    facts: Arc<CallFacts>,
     subscription: ProductSubscriptionRow,
-    product: ProductRow,
-    def: ProductDefinition,
     bound: Bound,
     consent: Option<String>,
     today: NaiveDate,
+}
+
+impl Cleared {
+    fn product(&self) -> Result<&(ProductRow, ProductDefinition), AppError> {
+        self.facts
+            .product
+            .as_ref()
+            .ok_or_else(|| refused("product.not_offered", "产品未上架或已下架"))
+    }
+}
+
+/// The subscription, admission, product and agreement facts of a call,
+/// read in one transaction and kept until the next change.
+async fn call_facts(
+    app: &App,
+    sub_id: &str,
+    product_id: &str,
+    org: &str,
+) -> Result<Arc<CallFacts>, AppError> {
+    let key = (sub_id.to_owned(), product_id.to_owned(), org.to_owned());
+    let generation = app.generation();
+    if let Some(f) = app.hot().calls.get(&key, generation) {
+        return Ok(f);
+    }
+    let mut tx = app.store().begin_read().await?;
+    let subscription = tx.get_product_subscription(sub_id).await?;
+    let admitted = tx.admitted_market_entry(org).await?.is_some();
+    let product = offered(&mut tx, product_id).await?;
+    let agreements = tx.list_agreements().await?;
+    tx.commit().await?;
+    let product = match product {
+        Some(p) => {
+            let def = definition(&p)?;
+            Some((p, def))
+        }
+        None => None,
+    };
+    let in_force = product.as_ref().is_some_and(|(p, _)| {
+        agreements.iter().any(|a| {
+            a.operator_org_id == p.owner_org
+                && a.status
+                    .parse::<gongshu_domain::agreement::AgreementStatus>()
+                    .is_ok_and(|s| s.is_active())
+        })
+    });
+    let facts = CallFacts {
+        subscription,
+        admitted,
+        product,
+        in_force,
+    };
+    Ok(app.hot().calls.put(key, generation, facts))
+}
+
+/// The participant's consents from one subject, kept until the next change.
+async fn consents(
+    app: &App,
+    org: &str,
+    subject: &str,
+) -> Result<Arc<Vec<SubjectConsentRow>>, AppError> {
+    let key = (org.to_owned(), subject.to_owned());
+    let generation = app.generation();
+    if let Some(c) = app.hot().consents.get(&key, generation) {
+        return Ok(c);
+    }
+    let mut tx = app.store().begin_read().await?;
+    let found = tx.find_subject_consents(org, subject).await?;
+    tx.commit().await?;
+    Ok(app.hot().consents.put(key, generation, found))
 }
 
 async fn clear(
@@ -210,20 +293,18 @@ async fn clear(
     let now = app.clock().now();
     let today = shanghai_today(now);
     let sub_id = scope.strip_prefix("subscription:").unwrap_or_default();
-    let mut tx = app.store().begin_read().await?;
-    let subscription = tx.get_product_subscription(sub_id).await?;
-    let admitted = tx.admitted_market_entry(&actor.org_id).await?;
-    let product = offered(&mut tx, product_id).await?;
-    let agreements = tx.list_agreements().await?;
-    tx.commit().await?;
-    let subscription = subscription
+    let facts = call_facts(app, sub_id, product_id, &actor.org_id).await?;
+    let subscription = facts
+        .subscription
+        .as_ref()
         .filter(|s| s.subscriber_org == actor.org_id && s.product_id == product_id)
         .ok_or_else(|| {
             denied(
                 "product.key_not_for_product",
                 "该接口密钥不是为本产品的订阅签发的",
             )
-        })?;
+        })?
+        .clone();
     if input.scenario != subscription.scenario {
         return Err(denied(
             "product.wrong_scenario",
@@ -242,27 +323,23 @@ async fn clear(
             "产品订阅不在有效期内或已撤销",
         ));
     }
-    if admitted.is_none() || actor.org_kind != OrgKind::Participant {
+    if !facts.admitted || actor.org_kind != OrgKind::Participant {
         return Err(denied(
             "product.not_admitted",
             "调用方不是准入的二级市场主体（S-3.3.2a）",
         ));
     }
-    let product = product.ok_or_else(|| refused("product.not_offered", "产品未上架或已下架"))?;
+    let (product, def) = facts
+        .product
+        .as_ref()
+        .ok_or_else(|| refused("product.not_offered", "产品未上架或已下架"))?;
     if product.status != "listed" {
         return Err(refused("product.suspended", "产品已暂停提供"));
     }
-    let def = definition(&product)?;
     if !def.scenarios.contains(&input.scenario) {
         return Err(denied("product.wrong_scenario", "产品不服务于该应用场景"));
     }
-    let in_force = agreements.iter().any(|a| {
-        a.operator_org_id == product.owner_org
-            && a.status
-                .parse::<gongshu_domain::agreement::AgreementStatus>()
-                .is_ok_and(|s| s.is_active())
-    });
-    if !in_force {
+    if !facts.in_force {
         return Err(refused(
             "product.agreement_not_in_force",
             "运营机构没有生效的授权运营协议，产品不能提供（S-3.3.5）",
@@ -275,12 +352,8 @@ async fn clear(
     let consent = match &bound.subject {
         None => None,
         Some(p) => {
-            let mut tx = app.store().begin_read().await?;
-            let consents = tx.find_subject_consents(&actor.org_id, p).await?;
-            tx.commit().await?;
-            let live = consents
-                .into_iter()
-                .find(|c| is_live(c, &input.scenario, today));
+            let found = consents(app, &actor.org_id, p).await?;
+            let live = found.iter().find(|c| is_live(c, &input.scenario, today));
             Some(
                 live.ok_or_else(|| {
                     denied(
@@ -288,26 +361,37 @@ async fn clear(
                         "数据主体没有就该场景向调用方授权，或授权已过期、已撤回",
                     )
                 })?
-                .id,
+                .id
+                .clone(),
             )
         }
     };
     Ok(Cleared {
+        facts,
         subscription,
-        product,
-        def,
         bound,
         consent,
         today,
     })
 }
 
-async fn limit(app: &App, c: &Cleared) -> Result<(), AppError> {
+/// Daily quota, then the minute's rate. A call counted here and not
+/// delivered is given back.
+async fn limit(app: &App, c: &Cleared, def: &ProductDefinition) -> Result<(), AppError> {
     let now = app.clock().now();
-    let mut tx = app.store().begin_read().await?;
-    let used = tx.count_product_calls(&c.subscription.id, c.today).await?;
-    tx.commit().await?;
-    if used >= i64::from(c.def.daily_quota) {
+    let sub = &c.subscription.id;
+    let quota = i64::from(def.daily_quota);
+    let taken = match app.hot().take_quota(sub, c.today, quota) {
+        Some(t) => t,
+        None => {
+            let mut tx = app.store().begin_read().await?;
+            let used = tx.count_product_calls(sub, c.today).await?;
+            tx.commit().await?;
+            app.hot().seed_quota(sub, c.today, used);
+            app.hot().take_quota(sub, c.today, quota).unwrap_or(false)
+        }
+    };
+    if !taken {
         let midnight = c
             .today
             .succ_opt()
@@ -316,39 +400,71 @@ async fn limit(app: &App, c: &Cleared) -> Result<(), AppError> {
         let secs = midnight.map_or(3600, |m| (m - now).num_seconds().max(1));
         return Err(AppError::RateLimited {
             code: "product.quota_exhausted",
-            message: format!("今日调用次数已达上限（{} 次）", c.def.daily_quota),
+            message: format!("今日调用次数已达上限（{} 次）", def.daily_quota),
             retry_after_secs: u64::try_from(secs).unwrap_or(3600),
         });
     }
     app.call_windows()
-        .take(&c.subscription.id, now.timestamp(), c.def.rate_per_minute)
-        .map_err(|secs| AppError::RateLimited {
-            code: "product.rate_limited",
-            message: format!("调用过于频繁（每分钟至多 {} 次）", c.def.rate_per_minute),
-            retry_after_secs: secs,
+        .take(sub, now.timestamp(), def.rate_per_minute)
+        .map_err(|secs| {
+            app.hot().give_back_quota(sub, c.today);
+            AppError::RateLimited {
+                code: "product.rate_limited",
+                message: format!("调用过于频繁（每分钟至多 {} 次）", def.rate_per_minute),
+                retry_after_secs: secs,
+            }
         })
 }
 
-async fn execute(app: &App, c: &Cleared) -> Result<QueryResult, AppError> {
+/// Runs the version's template bound to the call: scoped to the subject's
+/// rows for products about one subject (answers kept until the next
+/// change or the next day), under the output controls otherwise.
+async fn execute(
+    app: &App,
+    product: &ProductRow,
+    def: &ProductDefinition,
+    bound: &Bound,
+    today: NaiveDate,
+) -> Result<Arc<QueryResult>, AppError> {
     let sandbox = app
         .sandbox()
         .ok_or_else(|| refused("sandbox.no_vault", "本实例未配置可信数据空间存储"))?
         .clone();
-    let spec = session(app, &c.product.owner_org, &c.def).await?;
-    let ended = app.access_ends().subscribe(&c.product.owner_org);
-    let (_, result) = match (&c.bound.subject, &c.def.subject_column) {
-        (Some(p), Some(column)) => {
-            let scope = SubjectScope {
-                column: column.clone(),
-                pseudonym: p.clone(),
-            };
-            sandbox
-                .query_subject(&spec, &c.bound.sql, &scope, ended)
-                .await
-        }
-        _ => sandbox.query(&spec, &c.bound.sql, ended).await,
+    let scoped = match (&bound.subject, &def.subject_column) {
+        (Some(p), Some(column)) => Some(SubjectScope {
+            column: column.clone(),
+            pseudonym: p.clone(),
+        }),
+        _ => None,
     };
-    result.map_err(crate::sandbox::app_error)
+    let generation = app.generation();
+    let key = scoped
+        .as_ref()
+        .filter(|_| app.hot().answers_on())
+        .map(|s| AnswerKey {
+            product_id: product.id.clone(),
+            version: product.version,
+            sql: bound.sql.clone(),
+            subject: s.pseudonym.clone(),
+            day: today,
+        });
+    if let Some(hit) = key
+        .as_ref()
+        .and_then(|k| app.hot().answers.get(k, generation))
+    {
+        return Ok(hit);
+    }
+    let spec = session(app, &product.owner_org, def).await?;
+    let ended = app.access_ends().subscribe(&product.owner_org);
+    let (_, result) = match &scoped {
+        Some(scope) => sandbox.query_subject(&spec, &bound.sql, scope, ended).await,
+        None => sandbox.query(&spec, &bound.sql, ended).await,
+    };
+    let result = result.map_err(crate::sandbox::app_error)?;
+    Ok(match key {
+        Some(k) => app.hot().answers.put(k, generation, result),
+        None => Arc::new(result),
+    })
 }
 
 fn call_event(actor: &Actor, product_id: &str, input: &CallInput) -> AuditEvent {
@@ -381,34 +497,44 @@ pub async fn call_product(
         _ => String::new(),
     };
     let mut ev = call_event(actor, product_id, input);
+    let mut counted = None;
     let outcome = async {
         let c = clear(app, actor, product_id, input).await?;
-        limit(app, &c).await?;
-        let result = execute(app, &c).await?;
+        let (product, def) = c.product()?;
+        limit(app, &c, def).await?;
+        counted = Some((c.subscription.id.clone(), c.today));
+        let result = execute(app, product, def, &c.bound, c.today).await?;
         Ok::<_, AppError>((c, result))
     }
     .await;
+    let give_back = |counted: &Option<(String, NaiveDate)>| {
+        if let Some((sub, day)) = counted {
+            app.hot().give_back_quota(sub, *day);
+        }
+    };
     let (c, result) = match outcome {
         Ok(v) => v,
         Err(e) => {
+            give_back(&counted);
             ev = ev.outcome("refused");
             ev.details["code"] = e.code().into();
             app.record(ev).await?;
             return Err(e);
         }
     };
+    let (product, def) = c.product()?;
     let now = app.clock().now();
     let call_id = new_id();
     let sha = content_sha256(&result.columns, &result.rows);
     let fp = fingerprint(app, &call_id, &actor.org_id, &sha)?;
-    let units = match c.def.billing_unit {
+    let units = match def.billing_unit {
         gongshu_domain::product::BillingUnit::PerVolume => result.rows.len(),
         _ => 1,
     };
     let row = ProductCallRow {
         id: call_id.clone(),
         product_id: product_id.to_owned(),
-        product_version: c.product.version,
+        product_version: product.version,
         subscription_id: c.subscription.id.clone(),
         participant_org: actor.org_id.clone(),
         api_key_id: key_id,
@@ -417,54 +543,52 @@ pub async fn call_product(
         called_at: now,
         call_day: c.today,
         units: i64::try_from(units).map_err(internal)?,
-        price_fen: c.def.price.fen(),
+        price_fen: def.price.fen(),
         result_sha256: sha.clone(),
         fingerprint: fp.clone(),
         client_net: client.map(network),
     };
     ev.details["call_id"] = call_id.clone().into();
-    ev.details["version"] = c.product.version.into();
+    ev.details["version"] = product.version.into();
     ev.details["subscription"] = c.subscription.id.clone().into();
     ev.details["consent"] = c.consent.clone().into();
     ev.details["result_sha256"] = sha.into();
     ev.details["fingerprint"] = fp.clone().into();
     ev.details["rules"] = result.report.rules.clone().into();
-    let mut change = app.begin().await?;
-    if let Err(e) = change.tx().insert_product_call(&row).await {
-        change.abandon().await;
-        return Err(e.into());
+    if let Err(e) = meter_call(app, ev, row).await {
+        give_back(&counted);
+        return Err(e);
     }
-    change.audit(ev).await?.commit().await?;
     Ok(CallOutput {
         call_id,
         product_id: product_id.to_owned(),
-        product_version: c.product.version,
+        product_version: product.version,
         scenario: input.scenario.clone(),
-        columns: result.columns,
-        rows: result.rows,
+        columns: result.columns.clone(),
+        rows: result.rows.clone(),
         fingerprint: fp,
         delivered_at: now,
     })
 }
 
 /// The benchmark's baseline (BENCHMARKS.md, `gongshu bench products`): the
-/// sandbox execution of one call of a product, prepared once, without key,
-/// subscription, policy, consent, quota, metering or audit. No route of
-/// the platform serves it; only the benchmark binary does, on loopback.
+/// execution of one call of a product (the same function, with the same
+/// kept answers, as the call path), without key, subscription, policy,
+/// consent, quota, metering or audit. No route of the platform serves it;
+/// only the benchmark binary does, on loopback.
 #[derive(Debug)]
 pub struct Baseline {
-    sandbox: std::sync::Arc<gongshu_sandbox::Sandbox>,
-    spec: SessionSpec,
-    sql: String,
-    scope: Option<SubjectScope>,
+    app: App,
+    product: ProductRow,
+    def: ProductDefinition,
+    bound: Bound,
 }
 
 impl Baseline {
-    /// Binds `params` into the offered version of `product_id` and builds
-    /// the operator's session once.
+    /// Binds `params` into the offered version of `product_id`.
     ///
     /// # Errors
-    /// As the call path's parameter and data checks.
+    /// As the call path's parameter checks.
     pub async fn prepare(
         app: &App,
         product_id: &str,
@@ -482,37 +606,20 @@ impl Baseline {
             pseudonym(app, c).ok()
         })
         .map_err(|e| product_error(&e))?;
-        let spec = session(app, &product.owner_org, &def).await?;
-        let sandbox = app
-            .sandbox()
-            .ok_or_else(|| refused("sandbox.no_vault", "本实例未配置可信数据空间存储"))?
-            .clone();
-        let scope = match (bound.subject, def.subject_column) {
-            (Some(pseudonym), Some(column)) => Some(SubjectScope { column, pseudonym }),
-            _ => None,
-        };
         Ok(Self {
-            sandbox,
-            spec,
-            sql: bound.sql,
-            scope,
+            app: app.clone(),
+            product,
+            def,
+            bound,
         })
     }
 
-    /// Runs the prepared execution once.
+    /// Runs the execution once.
     ///
     /// # Errors
     /// The sandbox's refusals.
-    pub async fn run(&self) -> Result<QueryResult, AppError> {
-        let (_tx, ended) = tokio::sync::watch::channel(false);
-        let (_, r) = match &self.scope {
-            Some(s) => {
-                self.sandbox
-                    .query_subject(&self.spec, &self.sql, s, ended)
-                    .await
-            }
-            None => self.sandbox.query(&self.spec, &self.sql, ended).await,
-        };
-        r.map_err(crate::sandbox::app_error)
+    pub async fn run(&self) -> Result<Arc<QueryResult>, AppError> {
+        let today = shanghai_today(self.app.clock().now());
+        execute(&self.app, &self.product, &self.def, &self.bound, today).await
     }
 }

@@ -10,7 +10,9 @@ mod alerts;
 mod assets;
 mod call;
 mod consent;
+mod hot;
 mod limits;
+mod meter;
 mod review;
 mod stats;
 mod trace;
@@ -35,7 +37,9 @@ pub use call::{Baseline, CallInput, CallOutput, call_product};
 pub use consent::{
     ConsentView, NewConsent, RevokeConsent, list_consents, record_consent, revoke_consent,
 };
+pub use hot::HotFacts;
 pub use limits::CallWindows;
+pub use meter::Meter;
 pub use review::{ProductDecision, decide_product};
 pub use stats::{CallStats, ProductCalls, call_statistics};
 pub use trace::{TraceView, trace_output};

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -139,7 +139,9 @@ pub struct StoredRecord {
     pub payload: Option<Vec<u8>>,
 }
 
-type Reply = SyncSender<Result<Appended, LedgerError>>;
+/// Told once whether a record became durable. A callback rather than a
+/// channel, so async callers are answered without parking a thread.
+type Reply = Box<dyn FnOnce(Result<Appended, LedgerError>) + Send>;
 
 struct Pending {
     entry: JournalEntry,
@@ -283,30 +285,51 @@ impl Ledger {
     /// Appends a record and returns once it is durable. An error means the
     /// record is not in the log and the caller must refuse its action.
     pub fn append(&self, record: NewRecord) -> Result<Appended, LedgerError> {
+        let (tx, rx) = sync_channel(1);
+        self.append_then(record, move |r| {
+            let _ = tx.send(r);
+        });
+        rx.recv().map_err(|_| LedgerError::Closed)?
+    }
+
+    /// Appends a record and calls `then` once it is durable (or refused),
+    /// on the writer thread: `then` must only hand the answer on (to a
+    /// channel). An error means the record is not in the log.
+    pub fn append_then(
+        &self,
+        record: NewRecord,
+        then: impl FnOnce(Result<Appended, LedgerError>) + Send + 'static,
+    ) {
         if self.inner.poisoned.load(Ordering::SeqCst) {
-            return Err(LedgerError::Poisoned);
+            return then(Err(LedgerError::Poisoned));
         }
         if record.payload.len() > MAX_PAYLOAD {
-            return Err(LedgerError::TooLarge(record.payload.len()));
+            return then(Err(LedgerError::TooLarge(record.payload.len())));
         }
         let occurred_at_ms = (self.inner.opts.clock)();
         let mut salt = [0u8; 32];
-        getrandom::fill(&mut salt).map_err(|e| LedgerError::Random(e.to_string()))?;
+        if let Err(e) = getrandom::fill(&mut salt) {
+            return then(Err(LedgerError::Random(e.to_string())));
+        }
         let leaf = LeafRecord {
             occurred_at_ms,
             class: record.class,
             action: record.action,
             commitment: commit_payload(&salt, &record.payload),
         }
-        .encode()?;
-        if leaf.len() > MAX_ENTRY_LEN {
-            return Err(LedgerError::TooLarge(leaf.len()));
-        }
-        let (tx, rx) = sync_channel(1);
+        .encode();
+        let leaf = match leaf {
+            Ok(l) if l.len() > MAX_ENTRY_LEN => {
+                return then(Err(LedgerError::TooLarge(l.len())));
+            }
+            Ok(l) => l,
+            Err(e) => return then(Err(e.into())),
+        };
         {
             let mut q = lock(&self.inner.queue);
             if q.shutdown {
-                return Err(LedgerError::Closed);
+                drop(q);
+                return then(Err(LedgerError::Closed));
             }
             q.pending.push(Pending {
                 entry: JournalEntry {
@@ -318,11 +341,10 @@ impl Ledger {
                     payload: record.payload,
                 },
                 occurred_at_ms,
-                reply: tx,
+                reply: Box::new(then),
             });
         }
         self.inner.queue_cv.notify_one();
-        rx.recv().map_err(|_| LedgerError::Closed)?
     }
 
     /// Number of entries.
@@ -575,7 +597,7 @@ impl Inner {
     fn commit_batch(&self, journal: &mut Journal, mut batch: Vec<Pending>) {
         if self.poisoned.load(Ordering::SeqCst) {
             for p in batch {
-                let _ = p.reply.send(Err(LedgerError::Poisoned));
+                (p.reply)(Err(LedgerError::Poisoned));
             }
             return;
         }
@@ -590,14 +612,12 @@ impl Inner {
             // later append is accepted until the log is reopened.
             self.poison();
             let msg = e.to_string();
-            let _ = batch.into_iter().try_for_each(|p| {
-                p.reply
-                    .send(Err(LedgerError::Io {
-                        path: self.journal_dir.clone(),
-                        source: std::io::Error::other(msg.clone()),
-                    }))
-                    .map_err(|_| ())
-            });
+            for p in batch {
+                (p.reply)(Err(LedgerError::Io {
+                    path: self.journal_dir.clone(),
+                    source: std::io::Error::other(msg.clone()),
+                }));
+            }
             return;
         }
         let mut replies = Vec::with_capacity(batch.len());
@@ -618,7 +638,7 @@ impl Inner {
             }
         }
         for (reply, ack) in replies {
-            let _ = reply.send(Ok(ack));
+            reply(Ok(ack));
         }
     }
 

@@ -8,6 +8,7 @@ use crate::support::{Auth, Resp, Session, TestApp};
 crate::on_both_backends!(
     each_refusal_of_the_call_path_names_its_reason,
     quota_and_rate_answer_429_with_retry_after,
+    nothing_kept_by_the_call_path_outlives_a_change,
 );
 
 async fn each_refusal_of_the_call_path_names_its_reason(t: TestApp) {
@@ -166,6 +167,88 @@ async fn each_refusal_of_the_call_path_names_its_reason(t: TestApp) {
             "{code} not audited: {refused:?}"
         );
     }
+    t.assert_audit_log_verifies().await;
+}
+
+/// The call path keeps keys, policy facts and answers between calls; a
+/// repeated call is answered, metered and audited like the first, and a
+/// revocation refuses the very next call.
+async fn nothing_kept_by_the_call_path_outlives_a_change(t: TestApp) {
+    let m = market(&t).await;
+    let id = listed(&t, &m, &verification(&m)).await;
+    let bank = admitted(&t, &m, m.w.orgs.bank.clone(), "bank").await;
+    let key = subscribe(&t, &m, &bank, &[&id], "2026-06-30")
+        .await
+        .remove(0);
+    consent(&t, &bank, &account(5)).await;
+    let first = call(&t, &key, &id, &about(&account(5), 1))
+        .await
+        .expect(200)
+        .json();
+    let second = call(&t, &key, &id, &about(&account(5), 1))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(first["rows"], second["rows"], "the same answer");
+    assert_ne!(first["call_id"], second["call_id"]);
+    assert_ne!(
+        first["fingerprint"], second["fingerprint"],
+        "each delivery is traceable"
+    );
+    let metered = t
+        .get("/api/v1/product-calls", Auth::Cookie(&bank.officer))
+        .await
+        .expect(200)
+        .json();
+    let ids: Vec<&Value> = metered
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["id"])
+        .collect();
+    assert!(
+        ids.contains(&&first["call_id"]) && ids.contains(&&second["call_id"]),
+        "{metered}"
+    );
+    let delivered = t
+        .audit_of("product.called")
+        .await
+        .into_iter()
+        .filter(|r| r.payload["outcome"] != "refused")
+        .count();
+    assert_eq!(delivered, 2);
+
+    // A consent of another subject, recorded after the first calls, is seen.
+    call(&t, &key, &id, &about(&account(6), 1))
+        .await
+        .error(403, "product.no_consent");
+    consent(&t, &bank, &account(6)).await;
+    call(&t, &key, &id, &about(&account(6), 1))
+        .await
+        .expect(200);
+
+    // The participant revokes the key: the next call is unauthenticated.
+    let keys_path = format!("/api/v1/organisations/{}/api-keys", bank.org);
+    let listed_keys = t
+        .get(&keys_path, Auth::Cookie(&bank.admin))
+        .await
+        .expect(200)
+        .json();
+    let key_id = listed_keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| key.starts_with(k["prefix"].as_str().unwrap()))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    t.delete(&format!("{keys_path}/{key_id}"), Auth::Cookie(&bank.admin))
+        .await
+        .expect(204);
+    call(&t, &key, &id, &about(&account(5), 1))
+        .await
+        .error(401, "unauthenticated");
     t.assert_audit_log_verifies().await;
 }
 
