@@ -20,9 +20,9 @@ skip=",${GONGSHU_BENCH_SKIP:-},"
 
 if [ "$quick" = 1 ]; then
   export GONGSHU_BENCH_QUICK=1 GONGSHU_BENCH_ROWS=1000000
-  calls=300
-else
   calls=2000
+else
+  calls=20000
 fi
 
 echo "# gongshu benchmark suite"
@@ -62,4 +62,4 @@ if [[ "$skip" != *",products,"* ]]; then
   cargo build -q --release -p gongshu
 fi
 run products "Product calls: audited against unaudited, on the small synthetic county (issue 7)" \
-  "$CARGO_TARGET_DIR/release/gongshu" bench products --calls "$calls" --connections 16
+  "$CARGO_TARGET_DIR/release/gongshu" bench products --calls "$calls" --connections 64

@@ -149,6 +149,31 @@ impl StoreTx {
         Ok(())
     }
 
+    /// Indexes many records, many rows per statement (the metering group
+    /// commit)
+    pub async fn insert_audit_indexes(&mut self, rows: &[AuditIndexRow]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(1000) {
+            on_conn!(self, |conn| {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO audit_index (ledger_index, occurred_at, action_code, \
+                     actor_user, actor_org, target_type, target_id, dataset) ",
+                );
+                q.push_values(chunk, |mut b, row| {
+                    b.push_bind(row.ledger_index)
+                        .push_bind(micros(row.occurred_at))
+                        .push_bind(row.action_code.clone())
+                        .push_bind(row.actor_user.clone())
+                        .push_bind(row.actor_org.clone())
+                        .push_bind(row.target_type.clone())
+                        .push_bind(row.target_id.clone())
+                        .push_bind(row.dataset.clone());
+                });
+                q.build().execute(conn).await?;
+            });
+        }
+        Ok(())
+    }
+
     /// The highest ledger index indexed so far, to catch up after a crash
     pub async fn last_audit_index(&mut self) -> Result<Option<i64>, StoreError> {
         let last = on_conn!(self, |conn| {

@@ -107,6 +107,39 @@ impl StoreTx {
         Ok(())
     }
 
+    /// Inserts metered calls, many rows per statement (the metering group
+    /// commit: one round trip to the database per chunk, not per call)
+    pub async fn insert_product_calls(
+        &mut self,
+        rows: &[ProductCallRow],
+    ) -> Result<(), StoreError> {
+        // 15 parameters per row, well under SQLite's 32 766 per statement.
+        for chunk in rows.chunks(500) {
+            on_conn!(self, |conn| {
+                let mut q = sqlx::QueryBuilder::new(format!("INSERT INTO product_calls ({CALL}) "));
+                q.push_values(chunk, |mut b, row| {
+                    b.push_bind(row.id.clone())
+                        .push_bind(row.product_id.clone())
+                        .push_bind(row.product_version)
+                        .push_bind(row.subscription_id.clone())
+                        .push_bind(row.participant_org.clone())
+                        .push_bind(row.api_key_id.clone())
+                        .push_bind(row.scenario.clone())
+                        .push_bind(row.consent_id.clone())
+                        .push_bind(micros(row.called_at))
+                        .push_bind(row.call_day)
+                        .push_bind(row.units)
+                        .push_bind(row.price_fen)
+                        .push_bind(row.result_sha256.clone())
+                        .push_bind(row.fingerprint.clone())
+                        .push_bind(row.client_net.clone());
+                });
+                q.build().execute(conn).await?;
+            });
+        }
+        Ok(())
+    }
+
     /// Calls of a subscription on a day
     pub async fn count_product_calls(
         &mut self,

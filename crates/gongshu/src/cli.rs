@@ -144,9 +144,13 @@ pub struct BenchProductsArgs {
     /// 每条路径的调用次数
     #[arg(long, default_value_t = 2000)]
     pub calls: usize,
-    /// 并发连接数
-    #[arg(long, default_value_t = 16)]
+    /// 并发连接数（每个连接依次发送调用；审计日志和计量按批提交，
+    /// 并发越多每批越大）
+    #[arg(long, default_value_t = 64)]
     pub connections: usize,
+    /// 只测保留答复的路径（不测每次计算的路径，用于性能剖析）
+    #[arg(long)]
+    pub kept_only: bool,
 }
 
 #[derive(Debug, clap::Args)]

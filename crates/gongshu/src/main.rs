@@ -19,6 +19,9 @@ mod demo_units;
 mod runtime;
 mod serve_cmd;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser as _;
 
 fn main() -> std::process::ExitCode {

@@ -74,19 +74,21 @@ async fn write_batches(store: Store, mut jobs: mpsc::Receiver<Job>) {
 }
 
 async fn write(store: &Store, batch: &[Job]) -> Result<(), gongshu_store::StoreError> {
+    let calls: Vec<ProductCallRow> = batch.iter().map(|j| j.call.clone()).collect();
+    let index: Vec<AuditIndexRow> = batch.iter().map(|j| j.index.clone()).collect();
     let mut tx = store.begin().await?;
-    for job in batch {
-        if let Err(e) = async {
-            tx.insert_product_call(&job.call).await?;
-            tx.insert_audit_index(&job.index).await
-        }
-        .await
-        {
+    let written = async {
+        tx.insert_product_calls(&calls).await?;
+        tx.insert_audit_indexes(&index).await
+    }
+    .await;
+    match written {
+        Ok(()) => tx.commit().await,
+        Err(e) => {
             let _ = tx.rollback().await;
-            return Err(e);
+            Err(e)
         }
     }
-    tx.commit().await
 }
 
 /// Appends the call's audit record durably, then meters and indexes it in
