@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use gongshu_domain::product::ProductDefinition;
@@ -16,6 +17,10 @@ use gongshu_store::{ApiKeyRow, ProductRow, ProductSubscriptionRow, SubjectConsen
 
 use crate::Actor;
 use crate::memo::Memo;
+
+/// How often a quota count is read again from the store, so calls metered
+/// by another process on the same database are counted too.
+const QUOTA_REREAD: Duration = Duration::from_secs(2);
 
 /// The policy facts of one (subscription, product, caller).
 #[derive(Debug)]
@@ -47,7 +52,8 @@ pub struct HotFacts {
     pub(crate) tables: Memo<(String, NaiveDate), Vec<TableSpec>>,
     pub(crate) answers: Memo<AnswerKey, QueryResult>,
     answers_on: AtomicBool,
-    quotas: Mutex<HashMap<String, (NaiveDate, i64)>>,
+    /// Per subscription: day, calls counted, when last read from the store.
+    quotas: Mutex<HashMap<String, (NaiveDate, i64, Instant)>>,
 }
 
 impl Default for HotFacts {
@@ -76,8 +82,9 @@ impl HotFacts {
     }
 
     /// Counts one call of `subscription` on `day` against `quota`:
-    /// `None` when today's count is not known yet (read it from the store
-    /// and [`Self::seed`] it), `Some(false)` when the quota is used up.
+    /// `None` when today's count is not known yet or is due to be read
+    /// again (read it from the store and [`Self::seed_quota`] it),
+    /// `Some(false)` when the quota is used up.
     pub(crate) fn take_quota(
         &self,
         subscription: &str,
@@ -85,8 +92,8 @@ impl HotFacts {
         quota: i64,
     ) -> Option<bool> {
         let mut map = self.quotas.lock().unwrap_or_else(PoisonError::into_inner);
-        let (d, used) = map.get_mut(subscription)?;
-        if *d != day {
+        let (d, used, read_at) = map.get_mut(subscription)?;
+        if *d != day || read_at.elapsed() >= QUOTA_REREAD {
             return None;
         }
         if *used >= quota {
@@ -96,22 +103,29 @@ impl HotFacts {
         Some(true)
     }
 
-    /// Sets today's count from the store unless another call did first.
-    pub(crate) fn seed_quota(&self, subscription: &str, day: NaiveDate, used: i64) {
+    /// Sets today's count from the store. Calls counted here but not yet
+    /// committed are not in the store's count, so the higher of the two
+    /// is kept.
+    pub(crate) fn seed_quota(&self, subscription: &str, day: NaiveDate, stored: i64) {
         let mut map = self.quotas.lock().unwrap_or_else(PoisonError::into_inner);
         if map.len() > 100_000 {
-            map.retain(|_, (d, _)| *d == day);
+            map.retain(|_, (d, _, _)| *d == day);
         }
-        let slot = map.entry(subscription.to_owned()).or_insert((day, used));
-        if slot.0 != day {
-            *slot = (day, used);
+        let now = Instant::now();
+        let slot = map
+            .entry(subscription.to_owned())
+            .or_insert((day, stored, now));
+        if slot.0 == day {
+            *slot = (day, slot.1.max(stored), now);
+        } else {
+            *slot = (day, stored, now);
         }
     }
 
     /// Returns a counted call that was not delivered.
     pub(crate) fn give_back_quota(&self, subscription: &str, day: NaiveDate) {
         let mut map = self.quotas.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((d, used)) = map.get_mut(subscription)
+        if let Some((d, used, _)) = map.get_mut(subscription)
             && *d == day
         {
             *used = (*used - 1).max(0);
@@ -143,5 +157,8 @@ mod tests {
         );
         h.seed_quota("s", day(3), 0);
         assert_eq!(h.take_quota("s", day(3), 3), Some(true));
+        // Another process metered two more: the higher count wins.
+        h.seed_quota("s", day(3), 3);
+        assert_eq!(h.take_quota("s", day(3), 3), Some(false));
     }
 }

@@ -2,9 +2,9 @@
 //! in memory. Written here rather than taken from a rate-limiting crate
 //! because the limit is read per call from the product's definition and
 //! the answer must carry an exact `Retry-After`; a window map is all that
-//! needs. Daily quotas start from the metered calls in the store (so they
-//! survive restarts) and are then counted in memory (`hot`); the minute
-//! window need not survive.
+//! needs. Daily quotas are counted in memory (`hot`) and re-read from the
+//! metered calls in the store every 2 seconds (so they survive restarts and
+//! see other processes); the minute window need not survive.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -350,13 +350,15 @@ impl Registration {
                 self.accepted_on?,
                 REVIEW_WORKING_DAYS,
             ),
-            // 赋码 on the first working day after the notice (N6).
+            // 赋码 on the first working day after the notice's last day
+            // (N6); counting from its first day would be one day late, as
+            // the publication day is itself a day of the notice.
             RegistrationStatus::InNotice => (
                 "registration.register",
                 "公示期满赋码登记",
                 "N5/N6",
-                self.notice_start?,
-                NOTICE_WORKING_DAYS + 1,
+                self.notice_end?,
+                1,
             ),
             _ => return None,
         };

@@ -56,6 +56,10 @@ fn deadlines_across_the_2026_national_day() {
     r.notice(d(2026, 10, 21), &cal).unwrap();
     let end = r.notice_end.unwrap();
     assert_eq!(end, d(2026, 11, 3));
+    // 赋码 is owed on the first working day after the notice (N6).
+    let step = r.pending_step().unwrap();
+    assert_eq!(step.kind, "registration.register");
+    assert_eq!(step.due_on(&cal).unwrap(), d(2026, 11, 4));
     assert!(matches!(
         r.register(end, &cal),
         Err(RegistrationError::NoticeNotEnded { .. })
