@@ -20,6 +20,7 @@ mod release;
 mod run;
 mod spec;
 mod subject;
+mod subject_index;
 mod tables;
 mod training;
 

@@ -22,6 +22,7 @@ use crate::dp::{self, DpLedger, DpParams};
 use crate::release::{self, QueryResult};
 use crate::spec::{SessionSpec, TableSpec};
 use crate::subject::SubjectScope;
+use crate::subject_index::{SubjectIndex, SubjectIndexes};
 use crate::{SandboxError, guard, tables};
 
 /// Longest SQL text accepted.
@@ -63,6 +64,7 @@ pub struct Explained {
 pub struct Sandbox {
     vault: Arc<Vault>,
     history: Option<Arc<crate::History>>,
+    subjects: Arc<SubjectIndexes>,
 }
 
 /// Hex SHA-256 of a query's text, as audit records name it.
@@ -92,7 +94,38 @@ impl Sandbox {
         Self {
             vault,
             history: None,
+            subjects: Arc::new(SubjectIndexes::default()),
         }
+    }
+
+    /// Drops what the sandbox keeps in memory of `dataset` (its subject
+    /// indices): called when the dataset's keys are destroyed.
+    pub fn forget(&self, dataset: &str) {
+        self.subjects.forget(dataset);
+    }
+
+    /// The subject index of each table, built on first use. A table whose
+    /// index cannot be built (over the memory limit, say) is read from its
+    /// files as before.
+    async fn indexed(
+        &self,
+        spec: &SessionSpec,
+        scope: &SubjectScope,
+    ) -> Vec<Option<Arc<SubjectIndex>>> {
+        let mut out = Vec::with_capacity(spec.tables.len());
+        for table in &spec.tables {
+            let key = tables::index_key(table, scope);
+            let index = match self.subjects.get(&key) {
+                Some(i) => Some(i),
+                None => match tables::build_index(&self.vault, table, scope, spec.limits).await {
+                    Ok(i) => Some(self.subjects.put(key, i)),
+                    // Correct either way: the files are scanned and filtered.
+                    Err(_) => None,
+                },
+            };
+            out.push(index);
+        }
+        out
     }
 
     /// The same sandbox remembering released cells in `history` and
@@ -114,7 +147,11 @@ impl Sandbox {
         if sql.len() > MAX_SQL_BYTES {
             return Err(SandboxError::Sql(format!("SQL 超过 {MAX_SQL_BYTES} 字节")));
         }
-        let ctx = tables::context(&self.vault, spec, scope)?;
+        let indexed = match scope {
+            Some(scope) => self.indexed(spec, scope).await,
+            None => Vec::new(),
+        };
+        let ctx = tables::context(&self.vault, spec, scope, &indexed)?;
         let state = ctx.state();
         let statement = state
             .sql_to_statement(sql, &Dialect::Generic)

@@ -5,6 +5,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -16,6 +18,7 @@ use gongshu_vault::Vault;
 use crate::keys::{FACTORY_ID, SessionKeys};
 use crate::spec::{SessionSpec, TableSpec};
 use crate::subject::{Scoped, SubjectScope};
+use crate::subject_index::{IndexKey, SubjectIndex};
 use crate::{SandboxError, Violation};
 
 fn df(e: datafusion::error::DataFusionError) -> SandboxError {
@@ -23,11 +26,13 @@ fn df(e: datafusion::error::DataFusionError) -> SandboxError {
 }
 
 /// A fresh context holding exactly the spec's tables, each restricted to
-/// the subject's rows when `scope` is given.
+/// the subject's rows when `scope` is given. `indexed[i]`, when present,
+/// serves table `i` from its subject index instead of the encrypted files.
 pub(crate) fn context(
     vault: &Vault,
     spec: &SessionSpec,
     scope: Option<&SubjectScope>,
+    indexed: &[Option<Arc<SubjectIndex>>],
 ) -> Result<SessionContext, SandboxError> {
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_limit(spec.limits.memory_bytes, 1.0)
@@ -35,18 +40,87 @@ pub(crate) fn context(
         .map_err(df)?;
     let mut keys = SessionKeys::default();
     let mut tables = Vec::new();
-    for table in &spec.tables {
-        tables.push((table, files(vault, table, scope, &mut keys)?));
+    for (i, table) in spec.tables.iter().enumerate() {
+        let index = indexed.get(i).cloned().flatten();
+        let source = match (index, scope) {
+            (Some(index), Some(scope)) => Source::Index(index, scope),
+            _ => Source::Files(files(vault, table, scope, &mut keys)?),
+        };
+        tables.push((table, source));
     }
     runtime.register_parquet_encryption_factory(FACTORY_ID, Arc::new(keys));
     let config = SessionConfig::new()
         .with_target_partitions(spec.limits.partitions.max(1))
         .with_information_schema(false);
     let ctx = SessionContext::new_with_config_rt(config, runtime);
-    for (table, (schema, paths)) in tables {
-        register(&ctx, table, schema, paths, scope)?;
+    for (table, source) in tables {
+        match source {
+            Source::Files((schema, paths)) => register(&ctx, table, schema, paths, scope)?,
+            Source::Index(index, scope) => {
+                let rows = MemTable::try_new(
+                    Arc::clone(&index.schema),
+                    vec![index.rows_of(&scope.pseudonym)],
+                )
+                .map_err(df)?;
+                register_scoped(
+                    &ctx,
+                    table,
+                    Arc::clone(&index.schema),
+                    Arc::new(rows),
+                    scope,
+                )?;
+            }
+        }
     }
     Ok(ctx)
+}
+
+enum Source<'a> {
+    Files(Files),
+    Index(Arc<SubjectIndex>, &'a SubjectScope),
+}
+
+/// What a table's subject index is built from.
+pub(crate) fn index_key(table: &TableSpec, scope: &SubjectScope) -> IndexKey {
+    let mut fields: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+    fields.extend(table.entity.clone());
+    IndexKey {
+        dataset: table.dataset_id.clone(),
+        versions: table.versions.clone(),
+        fields,
+        subject: scope.column.clone(),
+    }
+}
+
+/// Reads every row of `table` (the session's columns and the subject
+/// column) and groups them by subject.
+pub(crate) async fn build_index(
+    vault: &Vault,
+    table: &TableSpec,
+    scope: &SubjectScope,
+    limits: crate::spec::Limits,
+) -> Result<SubjectIndex, SandboxError> {
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_limit(limits.memory_bytes, 1.0)
+        .build_arc()
+        .map_err(df)?;
+    let mut keys = SessionKeys::default();
+    let (schema, paths) = files(vault, table, Some(scope), &mut keys)?;
+    runtime.register_parquet_encryption_factory(FACTORY_ID, Arc::new(keys));
+    let config = SessionConfig::new().with_information_schema(false);
+    let ctx = SessionContext::new_with_config_rt(config, runtime);
+    register(&ctx, table, Arc::clone(&schema), paths, None)?;
+    let batches = ctx
+        .table(table.name.as_str())
+        .await
+        .map_err(df)?
+        .collect()
+        .await
+        .map_err(df)?;
+    let column = schema
+        .index_of(&scope.column)
+        .map_err(|e| SandboxError::Internal(e.to_string()))?;
+    SubjectIndex::build(schema, &batches, column)
 }
 
 type Files = (Arc<Schema>, Vec<std::path::PathBuf>);
@@ -123,6 +197,18 @@ fn register(
             .map_err(df)?;
         return Ok(());
     };
+    register_scoped(ctx, table, schema, provider, scope)
+}
+
+/// Registers `provider` (rows with `schema`, the subject column included)
+/// filtered to the subject's rows, the subject column hidden unless granted.
+fn register_scoped(
+    ctx: &SessionContext,
+    table: &TableSpec,
+    schema: Arc<Schema>,
+    provider: Arc<dyn TableProvider>,
+    scope: &SubjectScope,
+) -> Result<(), SandboxError> {
     let column = schema
         .index_of(&scope.column)
         .map_err(|e| SandboxError::Internal(e.to_string()))?;

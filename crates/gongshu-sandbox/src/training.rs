@@ -100,7 +100,7 @@ pub async fn training_extract(
         tables: vec![table.clone()],
         ..SessionSpec::default()
     };
-    let ctx = crate::tables::context(vault, &spec, None)?;
+    let ctx = crate::tables::context(vault, &spec, None, &[])?;
     let kept: Vec<Out> = table
         .columns
         .iter()

@@ -80,6 +80,10 @@ pub async fn complete_destructions(app: &App, termination_id: &str) -> Result<us
         let result = tokio::task::spawn_blocking(move || v.destroy(&dataset))
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        // Plaintext the sandbox keeps in memory goes with the keys.
+        if let Some(sandbox) = app.sandbox() {
+            sandbox.forget(&record.dataset_id);
+        }
         let (outcome, digest, versions) = match result {
             Ok(cert) => (
                 "destroyed",
