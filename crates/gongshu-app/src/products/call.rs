@@ -3,8 +3,8 @@
 //! → subject consent → rate and quota → the approved template in the
 //! sandbox on the operator's granted tables (scoped to the subject for
 //! products about one subject, under the output controls otherwise) →
-//! the participant's fingerprint → metering and the audit record in one
-//! transaction → the answer. Every refusal is audited; nothing is
+//! the participant's fingerprint → the durable audit record, then metering
+//! in the next group commit (`meter`) → the answer. Every refusal is audited; nothing is
 //! delivered unless the audit record is written (fail closed).
 
 use std::collections::BTreeMap;
@@ -15,17 +15,18 @@ use chrono::{DateTime, NaiveDate, Utc};
 use gongshu_domain::OrgKind;
 use gongshu_domain::product::{Bound, ProductDefinition, bind};
 use gongshu_ledger::RetentionClass;
-use gongshu_sandbox::{OutColumn, OutRow, QueryResult, SessionSpec, SubjectScope};
+use gongshu_sandbox::{OutColumn, OutRow};
 use gongshu_store::{ProductCallRow, ProductRow, ProductSubscriptionRow, SubjectConsentRow};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use super::consent::{is_live, pseudonym};
-use super::hot::{AnswerKey, CallFacts};
+use super::hot::CallFacts;
 use super::meter::meter_call;
+use super::template::{execute, refused};
 use super::{definition, internal, offered, product_error};
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
 use crate::inbox::shanghai_today;
 use crate::{Actor, App, AuditEvent, AuthMethod, new_id};
 
@@ -110,94 +111,6 @@ fn denied(code: &'static str, message: impl Into<String>) -> AppError {
         code,
         message: message.into(),
     }
-}
-
-fn refused(code: &'static str, message: impl Into<String>) -> AppError {
-    AppError::Refused {
-        code,
-        message: message.into(),
-    }
-}
-
-/// The operator's granted tables that the product reads, or why not.
-async fn session(app: &App, owner: &str, def: &ProductDefinition) -> Result<SessionSpec, AppError> {
-    let today = shanghai_today(app.clock().now());
-    let key = (owner.to_owned(), today);
-    let generation = app.generation();
-    let granted = match app.hot().tables.get(&key, generation) {
-        Some(t) => t,
-        None => {
-            let (tables, _) = crate::sandbox::granted_tables(app, owner, today).await?;
-            app.hot().tables.put(key, generation, tables)
-        }
-    };
-    let tables: Vec<_> = granted
-        .iter()
-        .filter(|t| def.datasets.contains(&t.dataset_id))
-        .cloned()
-        .collect();
-    if let Some(missing) = def
-        .datasets
-        .iter()
-        .find(|d| !tables.iter().any(|t| &t.dataset_id == *d))
-    {
-        return Err(refused(
-            "product.data_unavailable",
-            format!(
-                "运营机构对产品使用的数据资源 {missing} 没有有效授权或尚未加载数据，产品暂不可用"
-            ),
-        ));
-    }
-    Ok(SessionSpec {
-        tables,
-        ..SessionSpec::default()
-    })
-}
-
-/// The automatic check at submission: the template, bound to sample
-/// values, passes the plan rules on the operator's tables (no data read).
-pub(super) async fn check_template(
-    app: &App,
-    owner: &str,
-    def: &ProductDefinition,
-    samples: &BTreeMap<String, Value>,
-) -> Result<Value, AppError> {
-    let sandbox = app
-        .sandbox()
-        .ok_or_else(|| refused("sandbox.no_vault", "本实例未配置可信数据空间存储"))?;
-    let spec = session(app, owner, def).await.map_err(|e| match e {
-        AppError::Refused { code, message } => {
-            AppError::Validation(vec![FieldError::new("datasets", code, message)])
-        }
-        other => other,
-    })?;
-    let Bound { sql, .. } = bind(&def.template, &def.params, samples, &|s| Some(s.to_owned()))
-        .map_err(|e| product_error(&e))?;
-    let (facts, result) = sandbox.explain(&spec, &sql).await;
-    let explained = result.map_err(|e| match crate::sandbox::app_error(e) {
-        AppError::Validation(mut f) => {
-            for e in &mut f {
-                e.field = "template".into();
-            }
-            AppError::Validation(f)
-        }
-        other => other,
-    })?;
-    if !explained.accepted {
-        return Err(AppError::Validation(
-            explained
-                .violations
-                .into_iter()
-                .map(|v| FieldError::new("template", &format!("sandbox.{}", v.rule), v.message))
-                .collect(),
-        ));
-    }
-    Ok(serde_json::json!({
-        "plan_rules": "passed",
-        "tables": facts.tables,
-        "columns": facts.columns,
-        "plan_sha256": facts.plan_sha256,
-    }))
 }
 
 /// What the checks found, for the call.
@@ -416,57 +329,6 @@ async fn limit(app: &App, c: &Cleared, def: &ProductDefinition) -> Result<(), Ap
         })
 }
 
-/// Runs the version's template bound to the call: scoped to the subject's
-/// rows for products about one subject (answers kept until the next
-/// change or the next day), under the output controls otherwise.
-async fn execute(
-    app: &App,
-    product: &ProductRow,
-    def: &ProductDefinition,
-    bound: &Bound,
-    today: NaiveDate,
-) -> Result<Arc<QueryResult>, AppError> {
-    let sandbox = app
-        .sandbox()
-        .ok_or_else(|| refused("sandbox.no_vault", "本实例未配置可信数据空间存储"))?
-        .clone();
-    let scoped = match (&bound.subject, &def.subject_column) {
-        (Some(p), Some(column)) => Some(SubjectScope {
-            column: column.clone(),
-            pseudonym: p.clone(),
-        }),
-        _ => None,
-    };
-    let generation = app.generation();
-    let key = scoped
-        .as_ref()
-        .filter(|_| app.hot().answers_on())
-        .map(|s| AnswerKey {
-            product_id: product.id.clone(),
-            version: product.version,
-            sql: bound.sql.clone(),
-            subject: s.pseudonym.clone(),
-            day: today,
-        });
-    if let Some(hit) = key
-        .as_ref()
-        .and_then(|k| app.hot().answers.get(k, generation))
-    {
-        return Ok(hit);
-    }
-    let spec = session(app, &product.owner_org, def).await?;
-    let ended = app.access_ends().subscribe(&product.owner_org);
-    let (_, result) = match &scoped {
-        Some(scope) => sandbox.query_subject(&spec, &bound.sql, scope, ended).await,
-        None => sandbox.query(&spec, &bound.sql, ended).await,
-    };
-    let result = result.map_err(crate::sandbox::app_error)?;
-    Ok(match key {
-        Some(k) => app.hot().answers.put(k, generation, result),
-        None => Arc::new(result),
-    })
-}
-
 fn call_event(actor: &Actor, product_id: &str, input: &CallInput) -> AuditEvent {
     AuditEvent::new("product.called")
         .class(RetentionClass::DataAccess)
@@ -569,57 +431,4 @@ pub async fn call_product(
         fingerprint: fp,
         delivered_at: now,
     })
-}
-
-/// The benchmark's baseline (BENCHMARKS.md, `gongshu bench products`): the
-/// execution of one call of a product (the same function, with the same
-/// kept answers, as the call path), without key, subscription, policy,
-/// consent, quota, metering or audit. No route of the platform serves it;
-/// only the benchmark binary does, on loopback.
-#[derive(Debug)]
-pub struct Baseline {
-    app: App,
-    product: ProductRow,
-    def: ProductDefinition,
-    bound: Bound,
-}
-
-impl Baseline {
-    /// Binds `params` into the offered version of `product_id`.
-    ///
-    /// # Errors
-    /// As the call path's parameter checks.
-    pub async fn prepare(
-        app: &App,
-        product_id: &str,
-        params: &BTreeMap<String, Value>,
-    ) -> Result<Self, AppError> {
-        let product = {
-            let mut tx = app.store().begin_read().await?;
-            let p = offered(&mut tx, product_id).await;
-            tx.commit().await?;
-            p?
-        }
-        .ok_or_else(|| refused("product.not_offered", "产品未上架或已下架"))?;
-        let def = definition(&product)?;
-        let bound = bind(&def.template, &def.params, params, &|c| {
-            pseudonym(app, c).ok()
-        })
-        .map_err(|e| product_error(&e))?;
-        Ok(Self {
-            app: app.clone(),
-            product,
-            def,
-            bound,
-        })
-    }
-
-    /// Runs the execution once.
-    ///
-    /// # Errors
-    /// The sandbox's refusals.
-    pub async fn run(&self) -> Result<Arc<QueryResult>, AppError> {
-        let today = shanghai_today(self.app.clock().now());
-        execute(&self.app, &self.product, &self.def, &self.bound, today).await
-    }
 }

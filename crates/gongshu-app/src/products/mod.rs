@@ -15,6 +15,7 @@ mod limits;
 mod meter;
 mod review;
 mod stats;
+mod template;
 mod trace;
 mod views;
 
@@ -33,7 +34,7 @@ use crate::{Actor, App, AuditEvent, new_id};
 
 pub use alerts::{AlertView, relicensing_signals};
 pub use assets::{AssetView, IP_TERMS_ZH, NewAsset, list_assets, register_asset};
-pub use call::{Baseline, CallInput, CallOutput, call_product};
+pub use call::{CallInput, CallOutput, call_product};
 pub use consent::{
     ConsentView, NewConsent, RevokeConsent, list_consents, record_consent, revoke_consent,
 };
@@ -42,6 +43,7 @@ pub use limits::CallWindows;
 pub use meter::Meter;
 pub use review::{ProductDecision, decide_product};
 pub use stats::{CallStats, ProductCalls, call_statistics};
+pub use template::Baseline;
 pub use trace::{TraceView, trace_output};
 pub use views::{
     CallView, DecisionView, PartyView, ProductVersionView, ProductView, SubscriptionKeyInput,
@@ -359,7 +361,7 @@ pub async fn submit_product(app: &App, actor: &Actor, id: &str) -> Result<Produc
         .apply(ProductCommand::Submit)
         .map_err(|e| product_error(&e))?;
     let def = definition(&current)?;
-    let checks = call::check_template(app, &current.owner_org, &def, &samples(&def)).await?;
+    let checks = template::check_template(app, &current.owner_org, &def, &samples(&def)).await?;
     let parties = review::parties(app, &current).await?;
     let now = app.clock().now();
     let mut row = current.clone();
