@@ -16,6 +16,7 @@ mod error;
 mod guard;
 mod history;
 mod keys;
+mod prepared;
 mod release;
 mod run;
 mod spec;

@@ -7,7 +7,9 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::DataFusionError;
 use datafusion::config::Dialect;
+use datafusion::execution::TaskContext;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
@@ -19,6 +21,7 @@ use tokio::sync::watch;
 
 use crate::check::{self, Checked, Violation};
 use crate::dp::{self, DpLedger, DpParams};
+use crate::prepared::{self, Prepared, PreparedTemplates};
 use crate::release::{self, QueryResult};
 use crate::spec::{SessionSpec, TableSpec};
 use crate::subject::SubjectScope;
@@ -65,6 +68,7 @@ pub struct Sandbox {
     vault: Arc<Vault>,
     history: Option<Arc<crate::History>>,
     subjects: Arc<SubjectIndexes>,
+    prepared: Arc<PreparedTemplates>,
 }
 
 /// Hex SHA-256 of a query's text, as audit records name it.
@@ -95,13 +99,15 @@ impl Sandbox {
             vault,
             history: None,
             subjects: Arc::new(SubjectIndexes::default()),
+            prepared: Arc::new(PreparedTemplates::default()),
         }
     }
 
     /// Drops what the sandbox keeps in memory of `dataset` (its subject
-    /// indices): called when the dataset's keys are destroyed.
+    /// indices, and the prepared templates): called when the dataset's keys are destroyed.
     pub fn forget(&self, dataset: &str) {
         self.subjects.forget(dataset);
+        self.prepared.clear();
     }
 
     /// The subject index of each table, built on first use. A table whose
@@ -140,57 +146,72 @@ impl Sandbox {
         &self,
         spec: &SessionSpec,
         scope: Option<&SubjectScope>,
+        indexed: &[Option<Arc<SubjectIndex>>],
         sql: &str,
         facts: &mut Facts,
     ) -> Result<Planned, SandboxError> {
-        facts.sql_sha256 = hex_sha256(sql.as_bytes());
-        if sql.len() > MAX_SQL_BYTES {
-            return Err(SandboxError::Sql(format!("SQL 超过 {MAX_SQL_BYTES} 字节")));
-        }
-        let indexed = match scope {
-            Some(scope) => self.indexed(spec, scope).await,
-            None => Vec::new(),
-        };
-        let ctx = tables::context(&self.vault, spec, scope, &indexed)?;
-        let state = ctx.state();
-        let statement = state
-            .sql_to_statement(sql, &Dialect::Generic)
-            .map_err(|e| sql_error(&e))?;
-        let read_only = matches!(&statement, Statement::Statement(s) if matches!(s.as_ref(), SqlStatement::Query(_)));
-        if !read_only {
-            let v = Violation {
-                rule: "R3.1",
-                column: None,
-                message: "只允许只读 SELECT 查询（不允许 DDL、DML、EXPLAIN、SET 等语句）".into(),
-            };
-            facts.rules = vec![v.rule.to_owned()];
-            return Err(SandboxError::Refused(vec![v]));
-        }
-        let plan = state
-            .statement_to_plan(statement)
-            .await
-            .map_err(|e| sql_error(&e))?;
-        let plan = state
-            .analyzer()
-            .execute_and_check(plan, state.config_options(), |_, _| {})
-            .map_err(|e| sql_error(&e))?;
-        facts.plan_sha256 = Some(hex_sha256(
-            plan.display_indent_schema().to_string().as_bytes(),
-        ));
-        let checked = check::check(&plan, &spec.tables);
-        facts.tables = checked.tables.iter().cloned().collect();
-        facts.columns = checked.columns.iter().cloned().collect();
-        if !checked.violations.is_empty() {
-            facts.rules = checked
-                .violations
-                .iter()
-                .map(|v| v.rule.to_owned())
-                .collect();
-            facts.rules.dedup();
-        }
-        Ok(Planned { ctx, plan, checked })
+        admit_sql(sql, facts)?;
+        let ctx = tables::context(&self.vault, spec, scope, indexed)?;
+        plan_in(ctx, spec, sql, facts).await
     }
+}
 
+/// Records the SQL's hash; refuses an over-long text.
+fn admit_sql(sql: &str, facts: &mut Facts) -> Result<(), SandboxError> {
+    facts.sql_sha256 = hex_sha256(sql.as_bytes());
+    if sql.len() > MAX_SQL_BYTES {
+        return Err(SandboxError::Sql(format!("SQL 超过 {MAX_SQL_BYTES} 字节")));
+    }
+    Ok(())
+}
+
+/// Parses, plans, analyses and checks `sql` in `ctx`.
+async fn plan_in(
+    ctx: SessionContext,
+    spec: &SessionSpec,
+    sql: &str,
+    facts: &mut Facts,
+) -> Result<Planned, SandboxError> {
+    let state = ctx.state();
+    let statement = state
+        .sql_to_statement(sql, &Dialect::Generic)
+        .map_err(|e| sql_error(&e))?;
+    let read_only = matches!(&statement, Statement::Statement(s) if matches!(s.as_ref(), SqlStatement::Query(_)));
+    if !read_only {
+        let v = Violation {
+            rule: "R3.1",
+            column: None,
+            message: "只允许只读 SELECT 查询（不允许 DDL、DML、EXPLAIN、SET 等语句）".into(),
+        };
+        facts.rules = vec![v.rule.to_owned()];
+        return Err(SandboxError::Refused(vec![v]));
+    }
+    let plan = state
+        .statement_to_plan(statement)
+        .await
+        .map_err(|e| sql_error(&e))?;
+    let plan = state
+        .analyzer()
+        .execute_and_check(plan, state.config_options(), |_, _| {})
+        .map_err(|e| sql_error(&e))?;
+    facts.plan_sha256 = Some(hex_sha256(
+        plan.display_indent_schema().to_string().as_bytes(),
+    ));
+    let checked = check::check(&plan, &spec.tables);
+    facts.tables = checked.tables.iter().cloned().collect();
+    facts.columns = checked.columns.iter().cloned().collect();
+    if !checked.violations.is_empty() {
+        facts.rules = checked
+            .violations
+            .iter()
+            .map(|v| v.rule.to_owned())
+            .collect();
+        facts.rules.dedup();
+    }
+    Ok(Planned { ctx, plan, checked })
+}
+
+impl Sandbox {
     /// Checks `sql` without reading any data.
     ///
     /// # Errors
@@ -203,7 +224,7 @@ impl Sandbox {
     ) -> (Facts, Result<Explained, SandboxError>) {
         let mut facts = Facts::default();
         let result = self
-            .plan(spec, None, sql, &mut facts)
+            .plan(spec, None, &[], sql, &mut facts)
             .await
             .map(|p| Explained {
                 accepted: p.checked.violations.is_empty(),
@@ -225,7 +246,7 @@ impl Sandbox {
     ) -> (Facts, Result<QueryResult, SandboxError>) {
         let mut facts = Facts::default();
         let run = async {
-            let p = self.plan(spec, None, sql, &mut facts).await?;
+            let p = self.plan(spec, None, &[], sql, &mut facts).await?;
             if !p.checked.violations.is_empty() {
                 return Err(SandboxError::Refused(p.checked.violations));
             }
@@ -281,7 +302,7 @@ impl Sandbox {
         let mut facts = Facts::default();
         let run = async {
             params.validate()?;
-            let p = self.plan(spec, None, sql, &mut facts).await?;
+            let p = self.plan(spec, None, &[], sql, &mut facts).await?;
             if !p.checked.violations.is_empty() {
                 return Err(SandboxError::Refused(p.checked.violations));
             }
@@ -372,7 +393,20 @@ impl Sandbox {
     ) -> (Facts, Result<QueryResult, SandboxError>) {
         let mut facts = Facts::default();
         let run = async {
-            let p = self.plan(spec, Some(scope), sql, &mut facts).await?;
+            let indexed = self.indexed(spec, scope).await;
+            if let Some(all) = indexed
+                .iter()
+                .cloned()
+                .collect::<Option<Vec<_>>>()
+                .filter(|all| !all.is_empty())
+            {
+                return self
+                    .run_prepared(spec, sql, scope, &all, &mut facts, &mut ended)
+                    .await;
+            }
+            let p = self
+                .plan(spec, Some(scope), &indexed, sql, &mut facts)
+                .await?;
             if !p.checked.violations.is_empty() {
                 return Err(SandboxError::Refused(p.checked.violations));
             }
@@ -393,11 +427,80 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// A subject template whose tables are all indexed: prepared once per
+    /// session shape (see `prepared`), bound to the subject per call.
+    async fn run_prepared(
+        &self,
+        spec: &SessionSpec,
+        sql: &str,
+        scope: &SubjectScope,
+        indexed: &[Arc<SubjectIndex>],
+        facts: &mut Facts,
+        ended: &mut watch::Receiver<bool>,
+    ) -> Result<QueryResult, SandboxError> {
+        admit_sql(sql, facts)?;
+        let key = prepared::key(spec, scope, sql);
+        let prepared = match self.prepared.get(&key) {
+            Some(p) => p,
+            None => {
+                let ctx = tables::prepared_context(spec, scope, indexed)?;
+                let p = plan_in(ctx, spec, sql, facts).await?;
+                if !p.checked.violations.is_empty() {
+                    return Err(SandboxError::Refused(p.checked.violations));
+                }
+                let state = p.ctx.state();
+                // Planning reads no data; still, errors over protected
+                // tables say nothing more than "suppressed" (R4.8).
+                let plan = state.optimize(&p.plan).map_err(runtime_error(true))?;
+                let ready = Prepared {
+                    task: state.task_ctx(),
+                    state,
+                    plan,
+                    plan_sha256: facts.plan_sha256.clone().unwrap_or_default(),
+                    tables: facts.tables.clone(),
+                    columns: facts.columns.clone(),
+                    output: p.checked.output,
+                };
+                self.prepared.put(key, ready)
+            }
+        };
+        facts.plan_sha256 = Some(prepared.plan_sha256.clone());
+        facts.tables.clone_from(&prepared.tables);
+        facts.columns.clone_from(&prepared.columns);
+        let run = async {
+            let plan = prepared
+                .bind(indexed, scope)
+                .await
+                .map_err(runtime_error(true))?;
+            collect(plan, Arc::clone(&prepared.task), MAX_SUBJECT_ROWS, true).await
+        };
+        let (schema, batches) = tokio::select! {
+            r = tokio::time::timeout(spec.limits.timeout, run) => {
+                r.map_err(|_| SandboxError::Limit { limit: "timeout" })??
+            }
+            () = access_ended(ended) => return Err(SandboxError::AccessEnded),
+        };
+        release::release_subject(&schema, &batches, &prepared.output)
+    }
+}
+
 /// Resolves when access ends; never when the sender is gone without
 /// having ended it.
 async fn access_ended(ended: &mut watch::Receiver<bool>) {
     if ended.wait_for(|v| *v).await.is_err() {
         std::future::pending::<()>().await;
+    }
+}
+
+/// Maps an engine error at run time: the memory limit by name, anything
+/// else over protected data as "suppressed" (R4.8: a runtime error over
+/// protected data could encode a value).
+fn runtime_error(protected: bool) -> impl Fn(DataFusionError) -> SandboxError {
+    move |e: DataFusionError| match e.find_root() {
+        DataFusionError::ResourcesExhausted(_) => SandboxError::Limit { limit: "memory" },
+        _ if protected => SandboxError::Suppressed,
+        other => sql_error(other),
     }
 }
 
@@ -407,19 +510,26 @@ async fn execute(
     max_rows: usize,
     protected: bool,
 ) -> Result<(SchemaRef, Vec<RecordBatch>), SandboxError> {
-    let runtime = |e: DataFusionError| match e.find_root() {
-        DataFusionError::ResourcesExhausted(_) => SandboxError::Limit { limit: "memory" },
-        // R4.8: a runtime error over protected data could encode a value.
-        _ if protected => SandboxError::Suppressed,
-        other => sql_error(other),
-    };
-    let frame = ctx.execute_logical_plan(plan).await.map_err(runtime)?;
-    let mut stream = frame.execute_stream().await.map_err(runtime)?;
+    let runtime = runtime_error(protected);
+    let frame = ctx.execute_logical_plan(plan).await.map_err(&runtime)?;
+    let physical = frame.create_physical_plan().await.map_err(&runtime)?;
+    collect(physical, ctx.task_ctx(), max_rows, protected).await
+}
+
+/// Runs a physical plan, stopping past `max_rows`.
+async fn collect(
+    plan: Arc<dyn ExecutionPlan>,
+    task: Arc<TaskContext>,
+    max_rows: usize,
+    protected: bool,
+) -> Result<(SchemaRef, Vec<RecordBatch>), SandboxError> {
+    let runtime = runtime_error(protected);
+    let mut stream = execute_stream(plan, task).map_err(&runtime)?;
     let schema = stream.schema();
     let mut rows = 0usize;
     let mut batches = Vec::new();
     while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(runtime)?;
+        let batch = batch.map_err(&runtime)?;
         rows += batch.num_rows();
         if rows > max_rows {
             return Err(SandboxError::Limit { limit: "rows" });

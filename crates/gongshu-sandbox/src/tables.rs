@@ -11,11 +11,12 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use gongshu_vault::Vault;
 
 use crate::keys::{FACTORY_ID, SessionKeys};
+use crate::prepared::Slot;
 use crate::spec::{SessionSpec, TableSpec};
 use crate::subject::{Scoped, SubjectScope};
 use crate::subject_index::{IndexKey, SubjectIndex};
@@ -49,10 +50,7 @@ pub(crate) fn context(
         tables.push((table, source));
     }
     runtime.register_parquet_encryption_factory(FACTORY_ID, Arc::new(keys));
-    let config = SessionConfig::new()
-        .with_target_partitions(spec.limits.partitions.max(1))
-        .with_information_schema(false);
-    let ctx = SessionContext::new_with_config_rt(config, runtime);
+    let ctx = new_context(spec, runtime);
     for (table, source) in tables {
         match source {
             Source::Files((schema, paths)) => register(&ctx, table, schema, paths, scope)?,
@@ -71,6 +69,42 @@ pub(crate) fn context(
                 )?;
             }
         }
+    }
+    Ok(ctx)
+}
+
+fn new_context(spec: &SessionSpec, runtime: Arc<RuntimeEnv>) -> SessionContext {
+    let config = SessionConfig::new()
+        .with_target_partitions(spec.limits.partitions.max(1))
+        .with_information_schema(false);
+    SessionContext::new_with_config_rt(config, runtime)
+}
+
+/// A context for preparing a subject template: every table is a
+/// placeholder (`prepared::Slot`) with its index's schema, under the
+/// scope's filter, holding no rows until a call binds its subject.
+pub(crate) fn prepared_context(
+    spec: &SessionSpec,
+    scope: &SubjectScope,
+    indexed: &[Arc<SubjectIndex>],
+) -> Result<SessionContext, SandboxError> {
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_limit(spec.limits.memory_bytes, 1.0)
+        .build_arc()
+        .map_err(df)?;
+    let ctx = new_context(spec, runtime);
+    for (i, (table, index)) in spec.tables.iter().zip(indexed).enumerate() {
+        let slot = Slot {
+            schema: Arc::clone(&index.schema),
+            table: i,
+        };
+        register_scoped(
+            &ctx,
+            table,
+            Arc::clone(&index.schema),
+            Arc::new(slot),
+            scope,
+        )?;
     }
     Ok(ctx)
 }

@@ -112,3 +112,66 @@ async fn a_scoped_template_still_follows_the_rules() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A template is prepared once per session shape and bound per call: calls
+/// about different subjects, running at the same time, each see their own
+/// subject's rows only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_of_one_template_each_see_their_own_subject() {
+    let county = common::County::new();
+    let sandbox = county.sandbox();
+    let spec = power_only("bank");
+    let mut calls = Vec::new();
+    for i in 0..24 {
+        let account = if i % 2 == 0 { "ACC00001" } else { "ACC00070" };
+        let (sandbox, spec, s) = (sandbox.clone(), spec.clone(), scope(&county, account));
+        calls.push(tokio::spawn(async move {
+            let (_tx, rx) = watch::channel(false);
+            let (facts, r) = sandbox.query_subject(&spec, SUMMARY, &s, rx).await;
+            (i, facts, r)
+        }));
+    }
+    for call in calls {
+        let (i, facts, r) = call.await.unwrap();
+        let values = &r.unwrap().rows[0].values;
+        // Person 1: bills of 1011 and 1012 fen; person 70: 1701 in January.
+        let expected = if i % 2 == 0 {
+            vec![json!(2), json!(2023), json!("是")]
+        } else {
+            vec![json!(1), json!(1701), json!("否")]
+        };
+        assert_eq!(values, &expected, "call {i}");
+        assert_eq!(facts.tables, vec!["power_bill".to_owned()]);
+        assert!(facts.plan_sha256.is_some() && facts.result_sha256.is_some());
+    }
+}
+
+/// What was prepared under one grant is not used under another: the same
+/// SQL under a narrower grant is planned again (and fails on the column it
+/// no longer has); a refused template is refused on every call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prepared_template_follows_the_grant_and_refusals_repeat() {
+    let county = common::County::new();
+    let sandbox = county.sandbox();
+    let s = scope(&county, "ACC00001");
+    let call = |spec: SessionSpec, sql: &'static str| {
+        let (sandbox, s) = (sandbox.clone(), s.clone());
+        async move {
+            let (_tx, rx) = watch::channel(false);
+            sandbox.query_subject(&spec, sql, &s, rx).await
+        }
+    };
+    let (_, r) = call(power_only("bank"), SUMMARY).await;
+    assert!(r.is_ok(), "{r:?}");
+    let mut narrower = power_only("bank");
+    narrower.tables[0]
+        .columns
+        .retain(|c| c.name != "amount_fen");
+    let (_, r) = call(narrower, SUMMARY).await;
+    assert!(matches!(r, Err(SandboxError::Sql(_))), "{r:?}");
+    for _ in 0..2 {
+        let (facts, r) = call(power_only("operator"), "SELECT amount_fen FROM power_bill").await;
+        assert!(matches!(r, Err(SandboxError::Refused(_))), "{r:?}");
+        assert!(!facts.rules.is_empty(), "the refusal names its rules");
+    }
+}

@@ -64,14 +64,23 @@ impl MakeRequestId for UuidRequestId {
 
 /// The whole router.
 pub fn router(state: AppState) -> Router {
-    let header = HeaderName::from_static(REQUEST_ID);
-    Router::new()
+    let routes = Router::new()
         .merge(api::routes())
         .merge(public_audit::routes())
         .merge(console::routes())
         .route("/healthz", axum::routing::get(api::healthz))
         .route("/metrics", axum::routing::get(metrics::render))
-        .route("/api/openapi.json", axum::routing::get(openapi::document))
+        .route("/api/openapi.json", axum::routing::get(openapi::document));
+    with_platform_layers(routes, &state).with_state(state)
+}
+
+/// The middleware every route of the platform runs under: request ids,
+/// tracing, metrics and the console's expired-form resume. The product
+/// benchmark serves its unaudited baseline under the same layers, so the
+/// two paths differ only in what the call path itself does.
+pub fn with_platform_layers(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let header = HeaderName::from_static(REQUEST_ID);
+    routes
         // A console form posted after the session expired keeps its entries.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -90,7 +99,6 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(PropagateRequestIdLayer::new(header.clone()))
         .layer(SetRequestIdLayer::new(header, UuidRequestId))
-        .with_state(state)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then drains in-flight requests.

@@ -32,6 +32,9 @@ pub struct ReleaseRequestRow {
     pub created_at: DateTime<Utc>,
     /// Last changed
     pub updated_at: DateTime<Utc>,
+    /// When the current files revision was submitted (the review runs
+    /// from it)
+    pub revised_at: DateTime<Utc>,
     /// When it reached a final state
     pub closed_at: Option<DateTime<Utc>>,
     /// Compare-and-set version
@@ -75,7 +78,7 @@ pub struct ReleaseDecisionRow {
 }
 
 const REQUEST_COLUMNS: &str = "id, requester_org, requested_by, title, purpose, sql_text, report, \
-     status, revision, created_at, updated_at, closed_at, version";
+     status, revision, created_at, updated_at, closed_at, version, revised_at";
 
 impl StoreTx {
     /// Inserts a request
@@ -85,7 +88,7 @@ impl StoreTx {
     ) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO release_requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-             $8, $9, $10, $11, $12, $13)"
+             $8, $9, $10, $11, $12, $13, $14)"
         );
         on_conn!(self, |conn| {
             sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -102,6 +105,7 @@ impl StoreTx {
                 .bind(micros(row.updated_at))
                 .bind(row.closed_at.map(micros))
                 .bind(row.version)
+                .bind(micros(row.revised_at))
                 .execute(conn)
                 .await?;
         });
@@ -150,7 +154,8 @@ impl StoreTx {
         let n = on_conn!(self, |conn| {
             sqlx::query(
                 "UPDATE release_requests SET status = $1, revision = $2, updated_at = $3, \
-                 closed_at = $4, version = version + 1 WHERE id = $5 AND version = $6",
+                 closed_at = $4, revised_at = $7, version = version + 1 \
+                 WHERE id = $5 AND version = $6",
             )
             .bind(&row.status)
             .bind(row.revision)
@@ -158,6 +163,7 @@ impl StoreTx {
             .bind(row.closed_at.map(micros))
             .bind(&row.id)
             .bind(expected_version)
+            .bind(micros(row.revised_at))
             .execute(conn)
             .await?
             .rows_affected()

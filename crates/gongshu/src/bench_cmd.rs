@@ -168,8 +168,7 @@ pub async fn products(args: BenchProductsArgs) -> Result<(), String> {
     let product = sample["product_id"]
         .as_str()
         .ok_or("demo-accounts.json 缺少产品")?;
-    let params: std::collections::BTreeMap<String, serde_json::Value> =
-        serde_json::from_value(sample["params"].clone()).map_err(|e| e.to_string())?;
+    let params = &sample["params"];
     let body = Bytes::from(
         serde_json::json!({ "scenario": sample["scenario"], "params": params }).to_string(),
     );
@@ -182,19 +181,30 @@ pub async fn products(args: BenchProductsArgs) -> Result<(), String> {
 
     let (audited, audited_addr) = listen().await?;
     let state = gongshu_server::AppState::new(app.clone(), cfg);
-    tokio::spawn(gongshu_server::serve(state, audited));
+    tokio::spawn(gongshu_server::serve(state.clone(), audited));
     let baseline = Arc::new(
-        gongshu_app::products::Baseline::prepare(&app, product, &params)
+        gongshu_app::products::Baseline::prepare(&app, product)
             .await
             .map_err(crate::demo_cmd::e)?,
     );
-    let router = axum::Router::new().route(
+    // The same body as a call, parsed and bound per request, under the
+    // platform's middleware: the paths differ only in the call path's own
+    // checks, metering and audit.
+    let routes = axum::Router::new().route(
         "/baseline",
-        post(move || {
+        post(move |Json(call): Json<gongshu_app::products::CallInput>| {
             let b = Arc::clone(&baseline);
-            async move { Json(b.run().await.map_err(|e| e.code()).map(|r| r.rows.clone())) }
+            async move {
+                Json(
+                    b.run(&call.params)
+                        .await
+                        .map_err(|e| e.code())
+                        .map(|r| r.rows.clone()),
+                )
+            }
         }),
     );
+    let router = gongshu_server::with_platform_layers(routes, &state).with_state(state);
     let (base, base_addr) = listen().await?;
     tokio::spawn(async move { axum::serve(base, router).await });
 

@@ -24,7 +24,7 @@ use crate::error::{AppError, FieldError};
 use crate::{Actor, App, AuditEvent, new_id};
 
 pub use files::result_csv;
-pub use obligations::{REVIEW_WORKING_DAYS, open_obligations};
+pub use obligations::{REVIEW_WORKING_DAYS, open_obligations, review_due_on};
 pub use views::{DecisionView, FileView, ReleaseView, download, get_release, list_releases};
 
 /// A file as sent.
@@ -209,6 +209,7 @@ pub async fn create_release(
         revision: 1,
         created_at: now,
         updated_at: now,
+        revised_at: now,
         closed_at: None,
         version: 1,
     };
@@ -277,6 +278,7 @@ pub async fn replace_files(
     let mut row = seen.clone();
     row.revision = revision;
     row.updated_at = app.clock().now();
+    row.revised_at = row.updated_at;
     commit_with(app, async |tx: &mut StoreTx| {
         tx.update_release_request(&row, seen.version).await?;
         insert_files(tx, id, revision, &files).await?;

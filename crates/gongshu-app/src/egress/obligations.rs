@@ -10,6 +10,15 @@ use crate::error::AppError;
 /// SLA); REQUIREMENTS.md sets none.
 pub const REVIEW_WORKING_DAYS: u32 = 5;
 
+/// The reviewers' time limit of a revision submitted at `revised_at`:
+/// [`REVIEW_WORKING_DAYS`] working days (Asia/Shanghai, official
+/// calendar); `None` past the calendar's range.
+pub fn review_due_on(revised_at: chrono::DateTime<chrono::Utc>) -> Option<chrono::NaiveDate> {
+    let cal = crate::agreements::calendar().ok()?;
+    let started_on = crate::inbox::shanghai_today(revised_at);
+    gongshu_domain::deadline::due_in_working_days(&cal, started_on, REVIEW_WORKING_DAYS).ok()
+}
+
 /// Open reviews: one obligation per supervising organisation (the agency
 /// and the data bureau) for every submitted request, due in
 /// [`REVIEW_WORKING_DAYS`] working days.
@@ -38,7 +47,7 @@ pub async fn open_obligations(
         .into_iter()
         .filter(|r| r.status == ReleaseStatus::Submitted.as_str())
     {
-        let started_on = crate::inbox::shanghai_today(r.updated_at);
+        let started_on = crate::inbox::shanghai_today(r.revised_at);
         let due_on =
             gongshu_domain::deadline::due_in_working_days(&cal, started_on, REVIEW_WORKING_DAYS)
                 .unwrap_or(started_on);

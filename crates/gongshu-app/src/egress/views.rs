@@ -76,6 +76,11 @@ pub struct ReleaseView {
     pub appealable: bool,
     /// Created.
     pub created_at: chrono::DateTime<Utc>,
+    /// When the current files revision was submitted.
+    pub revised_at: chrono::DateTime<Utc>,
+    /// While under review: the reviewers' time limit (Asia/Shanghai),
+    /// [`super::REVIEW_WORKING_DAYS`] working days from `revised_at`.
+    pub review_due_on: Option<chrono::NaiveDate>,
 }
 
 fn may_see(actor: &Actor, row: &ReleaseRequestRow) -> bool {
@@ -134,6 +139,10 @@ pub async fn get_release(app: &App, actor: &Actor, id: &str) -> Result<ReleaseVi
             .collect(),
         appealable: st.status == ReleaseStatus::Rejected,
         created_at: row.created_at,
+        revised_at: row.revised_at,
+        review_due_on: (st.status == ReleaseStatus::Submitted)
+            .then(|| super::obligations::review_due_on(row.revised_at))
+            .flatten(),
     })
 }
 

@@ -159,29 +159,24 @@ pub(super) async fn execute(
     })
 }
 
-/// The benchmark's baseline (BENCHMARKS.md, `gongshu bench products`): the
-/// execution of one call of a product (the same function, with the same
-/// kept answers, as the call path), without key, subscription, policy,
-/// consent, quota, metering or audit. No route of the platform serves it;
-/// only the benchmark binary does, on loopback.
+/// The benchmark's baseline (BENCHMARKS.md, `gongshu bench products`): one
+/// call of a product — parameters bound per call, then the same execution
+/// function (with the same kept answers) as the call path — without key,
+/// subscription, policy, consent, quota, metering or audit. No route of
+/// the platform serves it; only the benchmark binary does, on loopback.
 #[derive(Debug)]
 pub struct Baseline {
     app: App,
     product: ProductRow,
     def: ProductDefinition,
-    bound: Bound,
 }
 
 impl Baseline {
-    /// Binds `params` into the offered version of `product_id`.
+    /// The offered version of `product_id`.
     ///
     /// # Errors
-    /// As the call path's parameter checks.
-    pub async fn prepare(
-        app: &App,
-        product_id: &str,
-        params: &BTreeMap<String, Value>,
-    ) -> Result<Self, AppError> {
+    /// `product.not_offered`, store errors.
+    pub async fn prepare(app: &App, product_id: &str) -> Result<Self, AppError> {
         let product = {
             let mut tx = app.store().begin_read().await?;
             let p = offered(&mut tx, product_id).await;
@@ -190,24 +185,26 @@ impl Baseline {
         }
         .ok_or_else(|| refused("product.not_offered", "产品未上架或已下架"))?;
         let def = definition(&product)?;
-        let bound = bind(&def.template, &def.params, params, &|c| {
-            pseudonym(app, c).ok()
-        })
-        .map_err(|e| product_error(&e))?;
         Ok(Self {
             app: app.clone(),
             product,
             def,
-            bound,
         })
     }
 
-    /// Runs the execution once.
+    /// Binds `params` (as the call path does) and runs the execution once.
     ///
     /// # Errors
-    /// The sandbox's refusals.
-    pub async fn run(&self) -> Result<Arc<QueryResult>, AppError> {
+    /// The call path's parameter errors; the sandbox's refusals.
+    pub async fn run(
+        &self,
+        params: &BTreeMap<String, Value>,
+    ) -> Result<Arc<QueryResult>, AppError> {
+        let bound = bind(&self.def.template, &self.def.params, params, &|c| {
+            pseudonym(&self.app, c).ok()
+        })
+        .map_err(|e| product_error(&e))?;
         let today = shanghai_today(self.app.clock().now());
-        execute(&self.app, &self.product, &self.def, &self.bound, today).await
+        execute(&self.app, &self.product, &self.def, &bound, today).await
     }
 }

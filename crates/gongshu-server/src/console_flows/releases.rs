@@ -122,14 +122,8 @@ fn item(r: &ReleaseView, l: &Lookup, actor: &Actor) -> Item {
         it.parts.push(part);
     }
     if r.status.as_str() == "submitted" {
-        let started = gongshu_app::inbox::shanghai_today(r.created_at);
-        if let Ok(cal) = gongshu_domain::WorkingDayCalendar::official()
-            && let Ok(on) = gongshu_domain::deadline::due_in_working_days(
-                &cal,
-                started,
-                egress::REVIEW_WORKING_DAYS,
-            )
-        {
+        // The same limit as the reviewers' inbox: from the current revision.
+        if let Some(on) = r.review_due_on {
             it.due = Some(Due {
                 label: "审核期限",
                 on,

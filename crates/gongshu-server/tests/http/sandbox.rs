@@ -300,7 +300,26 @@ async fn verdict(
     .await
 }
 
+/// The due date of the release review of `id` in `s`'s inbox.
+async fn review_due_in_inbox(t: &TestApp, s: &Session, id: &str) -> String {
+    let inbox = t
+        .get("/api/v1/inbox", Auth::Cookie(s))
+        .await
+        .expect(200)
+        .json();
+    let item = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "release.review" && i["subject_id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no review of {id} in {inbox}"));
+    item["due_on"].as_str().unwrap().to_owned()
+}
+
 async fn results_leave_only_after_two_independent_approvals(t: TestApp) {
+    // 23:40 in Shanghai: the first decision falls on the next day.
+    t.advance(chrono::TimeDelta::hours(14) + chrono::TimeDelta::minutes(40));
     let w = world(&t).await;
     let r = request(
         &t,
@@ -342,6 +361,11 @@ async fn results_leave_only_after_two_independent_approvals(t: TestApp) {
     t.get(&download, Auth::Cookie(&w.operator))
         .await
         .error(409, "egress.not_approved");
+    let submitted_due = v["review_due_on"].as_str().unwrap().to_owned();
+    assert_eq!(
+        review_due_in_inbox(&t, &w.agency_reviewer, &id).await,
+        submitted_due
+    );
 
     // Neither the requester nor its organisation reviews (policies, audited).
     let denied = t.audit_of("authz.denied").await.len();
@@ -369,12 +393,17 @@ async fn results_leave_only_after_two_independent_approvals(t: TestApp) {
             .unwrap()
             .starts_with("township,accounts\n")
     );
+    // A decision on the next day does not move the reviewers' time limit.
+    t.advance(chrono::TimeDelta::minutes(25));
+    let approved = verdict(&t, &w.agency_reviewer, &id, "approve", None)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(approved["approvals"], 1);
+    assert_eq!(approved["review_due_on"], submitted_due.as_str());
     assert_eq!(
-        verdict(&t, &w.agency_reviewer, &id, "approve", None)
-            .await
-            .expect(200)
-            .json()["approvals"],
-        1
+        review_due_in_inbox(&t, &w.bureau_reviewer, &id).await,
+        submitted_due
     );
     let body =
         json!({ "files": [{ "name": "result.csv", "content": "township,accounts\n南屯镇,20\n" }] });
@@ -390,6 +419,14 @@ async fn results_leave_only_after_two_independent_approvals(t: TestApp) {
     assert_eq!(
         (changed["revision"].as_i64(), changed["approvals"].as_u64()),
         (Some(2), Some(0))
+    );
+    // New files restart the review: the limit runs from the new revision,
+    // in the console as in the inbox.
+    let revised_due = changed["review_due_on"].as_str().unwrap().to_owned();
+    assert!(revised_due > submitted_due, "{revised_due} {submitted_due}");
+    assert_eq!(
+        review_due_in_inbox(&t, &w.bureau_reviewer, &id).await,
+        revised_due
     );
     verdict(&t, &w.agency_reviewer, &id, "approve", None)
         .await
