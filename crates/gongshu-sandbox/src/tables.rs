@@ -50,7 +50,7 @@ pub(crate) fn context(
         tables.push((table, source));
     }
     runtime.register_parquet_encryption_factory(FACTORY_ID, Arc::new(keys));
-    let ctx = new_context(spec, runtime);
+    let ctx = new_context(spec.limits.partitions, runtime);
     for (table, source) in tables {
         match source {
             Source::Files((schema, paths)) => register(&ctx, table, schema, paths, scope)?,
@@ -73,9 +73,9 @@ pub(crate) fn context(
     Ok(ctx)
 }
 
-fn new_context(spec: &SessionSpec, runtime: Arc<RuntimeEnv>) -> SessionContext {
+fn new_context(partitions: usize, runtime: Arc<RuntimeEnv>) -> SessionContext {
     let config = SessionConfig::new()
-        .with_target_partitions(spec.limits.partitions.max(1))
+        .with_target_partitions(partitions.max(1))
         .with_information_schema(false);
     SessionContext::new_with_config_rt(config, runtime)
 }
@@ -92,7 +92,9 @@ pub(crate) fn prepared_context(
         .with_memory_limit(spec.limits.memory_bytes, 1.0)
         .build_arc()
         .map_err(df)?;
-    let ctx = new_context(spec, runtime);
+    // One subject's rows are few: one partition, no repartitioning or
+    // merging of partial aggregates.
+    let ctx = new_context(1, runtime);
     for (i, (table, index)) in spec.tables.iter().zip(indexed).enumerate() {
         let slot = Slot {
             schema: Arc::clone(&index.schema),
