@@ -143,6 +143,7 @@ async fn page(
             chart => chart,
             key => key,
             csrf => csrf,
+            form_nonce => uuid::Uuid::new_v4().to_string(),
             message => message,
         },
     )
@@ -260,6 +261,9 @@ pub(crate) struct KeyForm {
     csrf: String,
     #[serde(default)]
     valid_days: String,
+    /// The page's form nonce: one key per form, however often it is posted.
+    #[serde(default)]
+    form: String,
 }
 
 /// `POST /console/products/subscriptions/{id}/keys`: the key is shown
@@ -286,8 +290,35 @@ pub(crate) async fn key_submit(
         )
         .await;
     };
+    let nonce = f.form.trim();
+    if nonce.is_empty() {
+        return page(
+            &state,
+            &headers,
+            Some("未签发：表单已过期，请在本页重新签发".into()),
+            None,
+        )
+        .await;
+    }
+    // A reload re-posts the form: the key was shown once, on the first post.
+    if !state.submitted.claim(&actor.user_id, nonce, &id) {
+        return page(
+            &state,
+            &headers,
+            Some(
+                "未签发：这张表单已经提交过，密钥已在那次提交时签发并只显示一次；如需另一把密钥，请在本页重新签发"
+                    .into(),
+            ),
+            None,
+        )
+        .await;
+    }
     let input = products::SubscriptionKeyInput { valid_days };
-    match products::issue_subscription_key(&state.app, &actor, &id, &input).await {
+    let issued = products::issue_subscription_key(&state.app, &actor, &id, &input).await;
+    if issued.is_err() {
+        state.submitted.release(&actor.user_id, nonce, &id);
+    }
+    match issued {
         Ok(k) => {
             let key = context! {
                 secret => k.key,

@@ -213,7 +213,7 @@ async fn a_bank_calls_a_consented_verification_after_review_and_listing(t: TestA
         !html.contains(&format!("<td>{sub}</td>")),
         "no raw id shown"
     );
-    let issue = |s: Session, days: &'static str| {
+    let issue_form = |s: Session, days: &'static str, form: &'static str| {
         let t = &t;
         let path = format!("/console/products/subscriptions/{sub}/keys");
         async move {
@@ -223,12 +223,13 @@ async fn a_bank_calls_a_consented_verification_after_review_and_listing(t: TestA
                 Auth::CookieNoCsrf(&s),
                 Some((
                     "application/x-www-form-urlencoded",
-                    format!("csrf={}&valid_days={days}", s.csrf).into_bytes(),
+                    format!("csrf={}&valid_days={days}&form={form}", s.csrf).into_bytes(),
                 )),
             )
             .await
         }
     };
+    let issue = |s: Session, days: &'static str| issue_form(s, days, "form-1");
     let keys_before = t.audit_of("api_key.issued").await.len();
     let r = issue(bank.admin.clone(), "九十").await;
     assert!(r.text().contains("未签发：有效天数应为 1 至 366 的整数"));
@@ -244,6 +245,22 @@ async fn a_bank_calls_a_consented_verification_after_review_and_listing(t: TestA
         "{html}"
     );
     assert_eq!(t.audit_of("api_key.issued").await.len(), keys_before + 1);
+    // Reloading the page re-posts the same form: nothing more is issued.
+    let again = issue(bank.admin.clone(), "90").await.text();
+    assert!(again.contains("这张表单已经提交过"), "{again}");
+    assert!(!again.contains("issued-key-secret"));
+    // A form without its nonce issues nothing; a fresh form issues again,
+    // and its page carries a new nonce.
+    let r = issue_form(bank.admin.clone(), "90", "").await.text();
+    assert!(r.contains("表单已过期"), "{r}");
+    assert_eq!(t.audit_of("api_key.issued").await.len(), keys_before + 1);
+    let r = issue_form(bank.admin.clone(), "90", "form-2").await.text();
+    assert!(r.contains("issued-key-secret"), "{r}");
+    assert!(
+        r.contains("name=\"form\" value=\""),
+        "the page carries a nonce"
+    );
+    assert_eq!(t.audit_of("api_key.issued").await.len(), keys_before + 2);
     t.assert_audit_log_verifies().await;
 }
 
