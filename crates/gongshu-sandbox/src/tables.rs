@@ -35,10 +35,7 @@ pub(crate) fn context(
     scope: Option<&SubjectScope>,
     indexed: &[Option<Arc<SubjectIndex>>],
 ) -> Result<SessionContext, SandboxError> {
-    let runtime = RuntimeEnvBuilder::new()
-        .with_memory_limit(spec.limits.memory_bytes, 1.0)
-        .build_arc()
-        .map_err(df)?;
+    let runtime = runtime(spec.limits.memory_bytes)?;
     let mut keys = SessionKeys::default();
     let mut tables = Vec::new();
     for (i, table) in spec.tables.iter().enumerate() {
@@ -73,6 +70,14 @@ pub(crate) fn context(
     Ok(ctx)
 }
 
+/// A runtime whose memory pool stops a session at `memory_bytes`.
+fn runtime(memory_bytes: usize) -> Result<Arc<RuntimeEnv>, SandboxError> {
+    RuntimeEnvBuilder::new()
+        .with_memory_limit(memory_bytes, 1.0)
+        .build_arc()
+        .map_err(df)
+}
+
 fn new_context(partitions: usize, runtime: Arc<RuntimeEnv>) -> SessionContext {
     let config = SessionConfig::new()
         .with_target_partitions(partitions.max(1))
@@ -88,10 +93,7 @@ pub(crate) fn prepared_context(
     scope: &SubjectScope,
     indexed: &[Arc<SubjectIndex>],
 ) -> Result<SessionContext, SandboxError> {
-    let runtime = RuntimeEnvBuilder::new()
-        .with_memory_limit(spec.limits.memory_bytes, 1.0)
-        .build_arc()
-        .map_err(df)?;
+    let runtime = runtime(spec.limits.memory_bytes)?;
     // One subject's rows are few: one partition, no repartitioning or
     // merging of partial aggregates.
     let ctx = new_context(1, runtime);
@@ -136,10 +138,7 @@ pub(crate) async fn build_index(
     scope: &SubjectScope,
     limits: crate::spec::Limits,
 ) -> Result<SubjectIndex, SandboxError> {
-    let runtime = RuntimeEnvBuilder::new()
-        .with_memory_limit(limits.memory_bytes, 1.0)
-        .build_arc()
-        .map_err(df)?;
+    let runtime = runtime(limits.memory_bytes)?;
     let mut keys = SessionKeys::default();
     let (schema, paths) = files(vault, table, Some(scope), &mut keys)?;
     runtime.register_parquet_encryption_factory(FACTORY_ID, Arc::new(keys));
