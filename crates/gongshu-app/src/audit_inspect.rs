@@ -30,6 +30,9 @@ pub struct InspectQuery {
     pub limit: Option<u32>,
     /// Offset.
     pub offset: Option<u32>,
+    /// Newest records first (default: ledger order, oldest first).
+    #[serde(default)]
+    pub newest_first: bool,
 }
 
 /// One index row.
@@ -137,7 +140,11 @@ pub async fn list(
     )
     .await?;
     let mut tx = app.store().begin_read().await?;
-    let rows = tx.find_audit_index(&f, limit, offset).await?;
+    let rows = if q.newest_first {
+        tx.find_audit_index_newest(&f, limit, offset).await?
+    } else {
+        tx.find_audit_index(&f, limit, offset).await?
+    };
     tx.commit().await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
@@ -229,4 +236,132 @@ pub async fn receipt(app: &App, actor: &Actor, index: u64) -> Result<String, App
             },
             other => AppError::Internal(other.to_string()),
         })
+}
+
+/// Names of the users and organisations that listed records mention, so
+/// an inspector reads who acted on what instead of ids.
+#[derive(Debug, Clone, Default)]
+pub struct RecordNames {
+    /// User id → "显示名（登录名）".
+    pub users: std::collections::HashMap<String, String>,
+    /// Organisation id → name.
+    pub orgs: std::collections::HashMap<String, String>,
+}
+
+impl RecordNames {
+    /// Who acted, in words: the user's name and organisation, or the ids
+    /// when they are not known (a user since removed keeps its id).
+    pub fn actor(&self, r: &RecordSummary) -> Option<String> {
+        let user = r
+            .actor_user
+            .as_ref()
+            .map(|u| self.users.get(u).cloned().unwrap_or_else(|| u.clone()));
+        let org = r
+            .actor_org
+            .as_ref()
+            .map(|o| self.orgs.get(o).cloned().unwrap_or_else(|| o.clone()));
+        match (user, org) {
+            (Some(u), Some(o)) => Some(format!("{u} · {o}")),
+            (u, o) => u.or(o),
+        }
+    }
+
+    /// What was acted on, in words: the kind in Chinese, then the user's or
+    /// organisation's name where the target is one, else its id.
+    pub fn target(&self, r: &RecordSummary) -> Option<String> {
+        let kind = r.target_type.as_deref()?;
+        let label = target_label(kind);
+        let Some(id) = r.target_id.as_deref().filter(|i| !i.is_empty()) else {
+            return Some(label.to_owned());
+        };
+        let name = match kind {
+            "user" => self.users.get(id),
+            "organisation" => self.orgs.get(id),
+            _ => None,
+        };
+        Some(match name {
+            Some(n) => format!("{label} {n}"),
+            None => format!("{label} {id}"),
+        })
+    }
+}
+
+/// The Chinese name of an audited target kind; an unknown kind is shown
+/// as its code.
+pub fn target_label(kind: &str) -> &str {
+    match kind {
+        "agreement" => "授权运营协议",
+        "api_key" => "接口密钥",
+        "appeal" => "申诉",
+        "audit_log" => "审计日志",
+        "audit_record" => "审计记录",
+        "catalog_resource" => "数据资源",
+        "data_grant" => "数据授权",
+        "dataset" => "数据集",
+        "derived_asset" => "衍生数据资产",
+        "dispute" => "争议",
+        "evaluation" => "运营评估",
+        "incident" => "安全事件",
+        "inspection" => "监督检查",
+        "journal_entry" => "专账分录",
+        "organisation" => "单位",
+        "payout" => "收益分配",
+        "pending_import" => "待审数据导入",
+        "period" | "pricing_period" => "定价期间",
+        "product" => "数据产品",
+        "product_subscription" => "产品订阅",
+        "regulator_cost" => "监管成本",
+        "release_request" => "出域申请",
+        "report" => "报告",
+        "sandbox_job" => "沙箱查询任务",
+        "share_rule" => "收益分成规则",
+        "statement" => "账单",
+        "subject_consent" => "数据主体授权",
+        "termination" => "终止授权",
+        "user" | "username" => "用户",
+        other => other,
+    }
+}
+
+/// Resolves the names in `records` for an inspector (`audit.inspect`).
+///
+/// # Errors
+/// 403 without the permission; store errors.
+pub async fn names(
+    app: &App,
+    actor: &Actor,
+    records: &[RecordSummary],
+) -> Result<RecordNames, AppError> {
+    app.authorize(actor, Action::AuditInspect, &Resource::AuditLog)
+        .await?;
+    let mut users = std::collections::BTreeSet::new();
+    let mut orgs = std::collections::BTreeSet::new();
+    for r in records {
+        users.extend(r.actor_user.clone());
+        orgs.extend(r.actor_org.clone());
+        match (r.target_type.as_deref(), &r.target_id) {
+            (Some("user"), Some(id)) => {
+                users.insert(id.clone());
+            }
+            (Some("organisation"), Some(id)) => {
+                orgs.insert(id.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut out = RecordNames::default();
+    let mut tx = app.store().begin_read().await?;
+    for id in users {
+        if let Some(u) = tx.get_user(&id).await? {
+            out.users
+                .insert(id, format!("{}（{}）", u.display_name, u.username));
+        }
+    }
+    for o in tx.list_organisations().await? {
+        if orgs.contains(&o.id) {
+            out.orgs.insert(o.id, o.name);
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
 }

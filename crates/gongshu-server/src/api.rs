@@ -120,7 +120,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "get",
         "/api/v1/audit/records",
         "审计记录检索",
-        "List audit records by time, actor, organisation, dataset, action (data bureau).",
+        "List audit records by time, actor, organisation, dataset, action (data bureau); `newest_first=true` lists the latest first.",
     ),
     r(
         "get",
@@ -516,6 +516,7 @@ async fn audit_sample(
         action: q.action.clone(),
         limit: None,
         offset: None,
+        newest_first: false,
     };
     let seed = match q.seed {
         Some(s) => s,

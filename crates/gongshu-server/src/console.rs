@@ -83,6 +83,11 @@ pub(crate) async fn form_actor(
     Ok(ctx.actor)
 }
 
+/// A UTC instant as Beijing wall time (Beijing keeps UTC+8 all year).
+pub(crate) fn beijing(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    at.naive_utc() + chrono::TimeDelta::hours(8)
+}
+
 /// An error page with the error's HTTP status and Chinese message.
 pub(crate) fn error_page(title: &str, e: &gongshu_app::AppError) -> Response {
     let mut resp = render(
@@ -103,7 +108,7 @@ pub fn routes() -> Router<AppState> {
             "/enrol",
             get(crate::console_enrol::enrol_page).post(crate::console_enrol::enrol_submit),
         )
-        .route("/console/audit", get(audit_page))
+        .route("/console/audit", get(crate::console_audit::audit_page))
         .route("/console/datasets", get(crate::console_datasets::list_page))
         .route(
             "/console/datasets/{id}",
@@ -354,53 +359,6 @@ async fn receipt_js() -> Response {
         include_str!("../assets/receipt.js"),
     )
         .into_response()
-}
-
-#[derive(Debug, Deserialize)]
-struct AuditPageQuery {
-    action: Option<String>,
-}
-
-/// The data bureau's audit inspection page; each record's receipt is
-/// verified in the browser against the pinned verifier key.
-async fn audit_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<AuditPageQuery>,
-) -> Response {
-    let Some(token) = cookie(&headers, SESSION_COOKIE) else {
-        return Redirect::to("/login").into_response();
-    };
-    let Ok(ctx) = gongshu_app::session::authenticate(&state.app, &token).await else {
-        return Redirect::to("/login").into_response();
-    };
-    let query = gongshu_app::audit_inspect::InspectQuery {
-        action: q.action.clone().filter(|a| !a.trim().is_empty()),
-        limit: Some(200),
-        ..Default::default()
-    };
-    match gongshu_app::audit_inspect::list(&state.app, &ctx.actor, &query).await {
-        Ok(records) => {
-            let rows: Vec<minijinja::Value> = records
-                .iter()
-                .rev()
-                .map(|r| {
-                    context! {
-                        index => r.index,
-                        occurred_at => r.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                        action => r.action,
-                        actor => r.actor_user,
-                        target => r.target_type.as_ref().map(|t| format!("{t} {}", r.target_id.clone().unwrap_or_default())),
-                    }
-                })
-                .collect();
-            render(
-                "audit.html",
-                context! { records => rows, vkey => state.app.ledger().vkey(), action => q.action },
-            )
-        }
-        Err(e) => error_page("无法查看审计记录", &e),
-    }
 }
 
 #[derive(Debug, Deserialize)]

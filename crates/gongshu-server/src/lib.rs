@@ -20,6 +20,7 @@ pub mod api_use_applications;
 pub mod auth;
 pub mod config;
 pub mod console;
+mod console_audit;
 mod console_datasets;
 mod console_enrol;
 mod console_finance;

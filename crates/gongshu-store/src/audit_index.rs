@@ -257,6 +257,27 @@ impl StoreTx {
         self.fetch_audit_rows(sql, args).await
     }
 
+    /// The rows matching `filter`, newest first, one page of them (an
+    /// inspector reads the latest records first)
+    pub async fn find_audit_index_newest(
+        &mut self,
+        filter: &AuditFilter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<AuditIndexRow>, StoreError> {
+        let mut args = Vec::new();
+        let mut sql = format!("SELECT {COLUMNS} FROM audit_index");
+        sql.push_str(&where_clause(filter, &mut args));
+        args.push(Arg::Int(i64::from(limit)));
+        sql.push_str(&format!(
+            " ORDER BY ledger_index DESC LIMIT ${}",
+            args.len()
+        ));
+        args.push(Arg::Int(i64::from(offset)));
+        sql.push_str(&format!(" OFFSET ${}", args.len()));
+        self.fetch_audit_rows(sql, args).await
+    }
+
     /// A pseudo-random sample of up to `n` rows matching `filter` (抽查),
     /// returned in ledger order
     ///

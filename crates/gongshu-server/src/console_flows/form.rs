@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime, SecondsFormat, TimeDelta};
 use serde_json::{Map, Value};
 
 use super::spec::{Command, Kind};
@@ -28,6 +28,18 @@ fn split_list(raw: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// A Beijing wall time (`2026-03-02T09:30` from a `datetime-local`
+/// control, or typed with a space, seconds optional) as an RFC 3339 UTC
+/// instant. Beijing keeps no daylight saving time: always UTC+8.
+fn beijing_instant(raw: &str) -> Option<String> {
+    let normalised = raw.replacen(' ', "T", 1);
+    let local = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(&normalised, f).ok())?;
+    let utc = local.checked_sub_signed(TimeDelta::hours(8))?;
+    Some(utc.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
 /// Puts `value` at the dotted `name` inside `root`.
@@ -110,6 +122,26 @@ pub(crate) fn parse(command: &Command, pairs: &[(String, String)]) -> Parsed {
                     }
                 },
             },
+            Kind::DateTime => match first {
+                None if f.required => {
+                    out.errors.push((f.name.into(), missing()));
+                    None
+                }
+                None => None,
+                Some(s) => match beijing_instant(s) {
+                    Some(at) => Some(Value::String(at)),
+                    None => {
+                        out.errors.push((
+                            f.name.into(),
+                            format!(
+                                "“{}”应为北京时间，格式为 年-月-日 时:分，如 2026-03-02 09:30",
+                                f.label
+                            ),
+                        ));
+                        None
+                    }
+                },
+            },
             Kind::Number => match first {
                 None if f.required => {
                     out.errors.push((f.name.into(), missing()));
@@ -158,6 +190,7 @@ mod tests {
         opt("urgent", "加急", Kind::Check),
         opt("tags", "标签", Kind::List),
         opt("datasets", "数据", Kind::Resources),
+        opt("seen_at", "发现时间", Kind::DateTime),
     ];
     const CMD: Command = Command {
         key: "file",
@@ -199,6 +232,33 @@ mod tests {
         assert_eq!(p.input["tags"], serde_json::json!(["甲", "乙", "丙", "丁"]));
         assert_eq!(p.input["datasets"], serde_json::json!(["a", "b"]));
         assert!(p.input.get("csrf").is_none());
+        assert!(
+            p.input.get("seen_at").is_none(),
+            "an optional time left empty"
+        );
+    }
+
+    #[test]
+    fn a_beijing_time_becomes_a_utc_instant() {
+        let base = [("filed_on", "2026-03-02"), ("receipt_no", "x")];
+        for (entered, sent) in [
+            ("2026-03-02T09:30", "2026-03-02T01:30:00Z"),
+            ("2026-03-02 07:05:09", "2026-03-01T23:05:09Z"),
+        ] {
+            let mut fields = base.to_vec();
+            fields.push(("seen_at", entered));
+            let p = parse(&CMD, &pairs(&fields));
+            assert!(p.errors.is_empty(), "{entered}: {:?}", p.errors);
+            assert_eq!(p.input["seen_at"], sent, "{entered}");
+        }
+        for bad in ["2026-03-02", "9:30", "2026-02-30T09:00", "2026-03-02T25:00"] {
+            let mut fields = base.to_vec();
+            fields.push(("seen_at", bad));
+            let p = parse(&CMD, &pairs(&fields));
+            assert_eq!(p.errors.len(), 1, "{bad}");
+            assert!(p.errors[0].1.contains("北京时间"), "{bad}: {:?}", p.errors);
+            assert_eq!(p.entries["seen_at"], vec![bad.to_owned()], "kept");
+        }
     }
 
     #[test]

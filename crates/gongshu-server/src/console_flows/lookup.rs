@@ -120,9 +120,13 @@ impl Lookup {
                 .collect(),
             Kind::Resources => self.resources.clone(),
             Kind::Agreement => self.agreements.clone(),
-            Kind::Text | Kind::Long | Kind::Date | Kind::Number | Kind::Check | Kind::List => {
-                Vec::new()
-            }
+            Kind::Text
+            | Kind::Long
+            | Kind::Date
+            | Kind::DateTime
+            | Kind::Number
+            | Kind::Check
+            | Kind::List => Vec::new(),
         }
     }
 }

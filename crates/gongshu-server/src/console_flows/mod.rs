@@ -1,8 +1,9 @@
 //! Console pages of the governance workflows: resource registration,
 //! agreements, scenarios, data imports, appeals and disputes, inspections,
-//! evaluations and terminations. Each page lists its items with their
-//! facts and deadlines and offers the forms its state allows; every form
-//! posts to one handler, which calls the same use case as the HTTP API.
+//! security incidents, evaluations and terminations. Each page lists its
+//! items with their facts and deadlines and offers the forms its state
+//! allows; every form posts to one handler, which calls the same use case
+//! as the HTTP API.
 //! A form refused for its entries comes back with the errors next to the
 //! fields and the entries kept; a command refused by a rule or overtaken by
 //! someone else says so above the kept form, with the current state below.
@@ -14,6 +15,7 @@ mod evaluations;
 mod flash;
 mod form;
 mod imports;
+mod incidents;
 mod inspections;
 mod lookup;
 mod registration;
@@ -49,6 +51,7 @@ const AREAS: &[&Area] = &[
     &releases::AREA,
     &appeals::AREA,
     &inspections::AREA,
+    &incidents::AREA,
     &evaluations::AREA,
     &terminations::AREA,
 ];
@@ -68,6 +71,7 @@ async fn items(area: &Area, app: &App, actor: &Actor, l: &Lookup) -> Result<Vec<
         "releases" => releases::items(app, actor, l).await,
         "appeals" => appeals::items(app, actor, l).await,
         "inspections" => inspections::items(app, actor, l).await,
+        "incidents" => incidents::items(app, actor, l).await,
         "evaluations" => evaluations::items(app, actor, l).await,
         "terminations" => terminations::items(app, actor, l).await,
         _ => Err(AppError::NotFound { what: "page" }),
@@ -92,6 +96,7 @@ async fn run(
         "releases" => releases::run(app, actor, command, target, input).await,
         "appeals" => appeals::run(app, actor, command, target, input).await,
         "inspections" => inspections::run(app, actor, command, target, input).await,
+        "incidents" => incidents::run(app, actor, command, target, input).await,
         "evaluations" => evaluations::run(app, actor, command, target, input).await,
         "terminations" => terminations::run(app, actor, command, target, input).await,
         _ => Err(AppError::NotFound { what: "page" }),

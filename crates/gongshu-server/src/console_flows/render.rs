@@ -51,6 +51,7 @@ const fn kind_name(k: Kind) -> &'static str {
         Kind::Text => "text",
         Kind::Long => "long",
         Kind::Date => "date",
+        Kind::DateTime => "datetime",
         Kind::Number => "number",
         Kind::Check => "check",
         Kind::Choice(_) | Kind::Org(_) | Kind::Agreement => "select",

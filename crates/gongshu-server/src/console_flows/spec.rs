@@ -17,6 +17,9 @@ pub(crate) enum Kind {
     Long,
     /// A date (`YYYY-MM-DD`).
     Date,
+    /// A Beijing wall time to the minute (`YYYY-MM-DDTHH:MM`, as a
+    /// `datetime-local` control sends it), sent as an RFC 3339 instant.
+    DateTime,
     /// A whole number.
     Number,
     /// A yes/no checkbox (sent as a boolean).

@@ -17,6 +17,7 @@ mod api_keys;
 mod appeals;
 mod catalog;
 mod concurrency;
+mod console_audit;
 mod console_flows;
 mod csrf;
 mod datasets;

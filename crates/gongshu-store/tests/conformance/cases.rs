@@ -699,6 +699,15 @@ pub async fn audit_index_filters_and_pages(store: Store) {
             .is_empty()
     );
     assert_eq!(tx.last_audit_index().await.unwrap(), Some(59));
+    // Newest first: the latest page first, then the one before it.
+    assert_eq!(
+        indices(&tx.find_audit_index_newest(&everything, 3, 0).await.unwrap()),
+        vec![59, 58, 57]
+    );
+    assert_eq!(
+        indices(&tx.find_audit_index_newest(&everything, 3, 3).await.unwrap()),
+        vec![56, 55, 54]
+    );
 
     // Time range: from inclusive, until exclusive.
     let window = AuditFilter {

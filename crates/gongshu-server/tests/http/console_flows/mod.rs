@@ -9,6 +9,7 @@ mod appeals;
 mod applications;
 mod evaluations;
 mod imports;
+mod incidents;
 mod inspections;
 mod registration;
 mod releases;

@@ -1,0 +1,131 @@
+//! The audit inspection page (`/console/audit`, S-3.3.2d): the data
+//! bureau's reviewer reads the newest records first, in Beijing time, with
+//! who acted and on what by name; filters by acting organisation and by
+//! Beijing dates (both days included); a malformed date is named and lists
+//! nothing; any other role is refused. Test clock: 2026-03-02 09:00 Beijing.
+
+use chrono::TimeDelta;
+
+use crate::console_flows::visible;
+use crate::support::{Auth, Session, TestApp};
+
+crate::on_both_backends!(the_audit_page_names_actors_and_filters_by_org_and_day);
+
+async fn audit_page(t: &TestApp, s: &Session, query: &str) -> String {
+    t.get(&format!("/console/audit{query}"), Auth::CookieNoCsrf(s))
+        .await
+        .expect(200)
+        .text()
+}
+
+/// The ledger indices of the rows shown, in page order.
+fn shown_indices(html: &str) -> Vec<u64> {
+    html.split("data-receipt=\"/api/v1/audit/records/")
+        .skip(1)
+        .filter_map(|s| s.split('/').next()?.parse().ok())
+        .collect()
+}
+
+/// The visible text of each table row.
+fn rows(html: &str) -> Vec<String> {
+    let body = html.split("<tbody>").nth(1).unwrap_or_default();
+    let body = body.split("</tbody>").next().unwrap_or_default();
+    body.split("<tr>")
+        .skip(1)
+        .map(|r| visible(r).split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+async fn the_audit_page_names_actors_and_filters_by_org_and_day(t: TestApp) {
+    let admin = t.login(&t.admin).await;
+    let bureau_org = t
+        .create_org(&admin, "测试县数据管理局", "data_bureau")
+        .await;
+    let operator_org = t
+        .create_org(&admin, "测试县数据运营有限公司", "operator")
+        .await;
+    let reviewer = t
+        .create_user(&admin, &bureau_org, "db.reviewer", &["reviewer"])
+        .await;
+    let operator = t
+        .create_user(&admin, &operator_org, "op.officer", &["case_officer"])
+        .await;
+    let operator_user = operator.user_id.clone();
+
+    // The operator may not inspect (its refusal is itself a record, on
+    // 2 March); two days later it is refused again (on 4 March).
+    let s = t.login(&operator).await;
+    t.get("/console/audit", Auth::CookieNoCsrf(&s))
+        .await
+        .expect(403);
+    t.advance(TimeDelta::days(2));
+    let s = t.login(&operator).await;
+    t.get("/console/audit", Auth::CookieNoCsrf(&s))
+        .await
+        .expect(403);
+    let reviewer = t.login(&reviewer).await;
+
+    let html = audit_page(&t, &reviewer, "").await;
+    assert!(html.contains("时间（北京时间）"), "{html}");
+    let indices = shown_indices(&html);
+    assert!(indices.len() > 5, "{indices:?}");
+    assert!(
+        indices.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {indices:?}"
+    );
+    let text = visible(&html);
+    assert!(
+        text.contains("测试用户（op.officer） · 测试县数据运营有限公司"),
+        "{text}"
+    );
+    assert!(
+        text.contains("用户 测试用户（db.reviewer）"),
+        "the created user by name"
+    );
+    assert!(
+        text.contains("单位 测试县数据运营有限公司"),
+        "the created org by name"
+    );
+    assert!(!text.contains(&operator_user), "no raw user id");
+    assert!(!text.contains(&operator_org), "no raw organisation id");
+
+    // Only the operator's records; then only those of 4 March.
+    let by_org = rows(&audit_page(&t, &reviewer, &format!("?org={operator_org}")).await);
+    assert!(by_org.len() >= 2, "{by_org:?}");
+    assert!(
+        by_org.iter().all(|r| r.contains("测试县数据运营有限公司")),
+        "{by_org:?}"
+    );
+    let on_4th = rows(
+        &audit_page(
+            &t,
+            &reviewer,
+            &format!("?org={operator_org}&from=2026-03-04&until=2026-03-04"),
+        )
+        .await,
+    );
+    assert!(
+        !on_4th.is_empty() && on_4th.len() < by_org.len(),
+        "{on_4th:?}"
+    );
+    assert!(
+        on_4th.iter().all(|r| r.contains("2026-03-04 ")),
+        "{on_4th:?}"
+    );
+    let on_2nd = rows(
+        &audit_page(
+            &t,
+            &reviewer,
+            &format!("?org={operator_org}&from=2026-03-02&until=2026-03-02"),
+        )
+        .await,
+    );
+    assert_eq!(on_2nd.len() + on_4th.len(), by_org.len(), "{on_2nd:?}");
+
+    // A malformed date is named; nothing is listed for it.
+    let html = audit_page(&t, &reviewer, "?from=3%E6%9C%882%E6%97%A5").await;
+    assert!(html.contains("“起始日期”应为日期"), "{html}");
+    assert!(shown_indices(&html).is_empty());
+    assert!(html.contains("没有符合条件的记录"));
+    t.assert_audit_log_verifies().await;
+}
