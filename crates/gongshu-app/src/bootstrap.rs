@@ -68,7 +68,7 @@ pub(crate) fn new_user_row(
         username: username.as_str().to_owned(),
         display_name: display_name.to_owned(),
         password_hash: hash_password(&password)?,
-        totp_secret: secret.to_vec(),
+        totp_secret: app.seal_totp(&id, &secret)?,
         totp_last_step: None,
         failed_logins: 0,
         locked_until: None,

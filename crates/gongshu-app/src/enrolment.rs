@@ -89,9 +89,10 @@ pub async fn enrolment(app: &App, username: &str, password: &str) -> Result<Enro
     change.abandon().await;
     app.record(shown(&username).actor(&user.id, &user.org_id, vec![]))
         .await?;
+    let seed = app.totp_seed(&user)?;
     Ok(Enrolment {
-        uri: otpauth_uri(ISSUER, &username, &user.totp_secret),
-        secret: base32(&user.totp_secret),
+        uri: otpauth_uri(ISSUER, &username, &seed),
+        secret: base32(&seed),
         username,
     })
 }

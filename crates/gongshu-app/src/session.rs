@@ -184,20 +184,16 @@ pub async fn login(
         return Err(AppError::Locked);
     }
     let password_ok = verify_password(password, &user.password_hash);
+    let seed = app.totp_seed(&user)?;
     let step = if password_ok {
-        verify_totp(
-            &user.totp_secret,
-            totp.trim(),
-            now.timestamp(),
-            user.totp_last_step,
-        )
+        verify_totp(&seed, totp.trim(), now.timestamp(), user.totp_last_step)
     } else {
         None
     };
     let Some(step) = step else {
         let reason = if !password_ok {
             "wrong_password"
-        } else if verify_totp(&user.totp_secret, totp.trim(), now.timestamp(), None).is_some() {
+        } else if verify_totp(&seed, totp.trim(), now.timestamp(), None).is_some() {
             "reused_totp"
         } else {
             "wrong_totp"

@@ -20,7 +20,8 @@ pub struct UserRow {
     pub display_name: String,
     /// Password hash in PHC string form
     pub password_hash: String,
-    /// TOTP shared secret (stored as given; encryption at rest is not done yet)
+    /// TOTP shared secret as the application stores it: sealed by the vault
+    /// for this user (`gscred1:` …), or plain from before sealing existed
     pub totp_secret: Vec<u8>,
     /// The last accepted TOTP time step; a code at or before it is refused
     pub totp_last_step: Option<i64>,
@@ -163,6 +164,51 @@ impl StoreTx {
             .bind(state.failed_logins)
             .bind(state.locked_until.map(micros))
             .bind(state.totp_last_step)
+            .fetch_optional(conn)
+            .await?
+        });
+        self.cas_outcome(new_version, id).await
+    }
+
+    /// Every user, oldest first (`created_at`, `id`)
+    pub async fn list_users(&mut self) -> Result<Vec<UserRow>, StoreError> {
+        let rows = on_conn!(self, |conn| {
+            sqlx::query_as(
+                r#"
+                SELECT id, org_id, username, display_name, password_hash, totp_secret,
+                       totp_last_step, failed_logins, locked_until, status, created_at, version
+                FROM users
+                ORDER BY created_at, id
+                "#,
+            )
+            .fetch_all(conn)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Replaces the stored TOTP secret (its sealed form), if the user is
+    /// still at `expected_version`; returns the new version
+    ///
+    /// Errors as [`StoreTx::update_user_login_state`].
+    pub async fn set_user_totp_secret(
+        &mut self,
+        id: &str,
+        expected_version: i64,
+        secret: &[u8],
+    ) -> Result<i64, StoreError> {
+        let new_version: Option<i64> = on_conn!(self, |conn| {
+            sqlx::query_scalar(
+                r#"
+                UPDATE users
+                SET totp_secret = $3, version = version + 1
+                WHERE id = $1 AND version = $2
+                RETURNING version
+                "#,
+            )
+            .bind(id)
+            .bind(expected_version)
+            .bind(secret)
             .fetch_optional(conn)
             .await?
         });

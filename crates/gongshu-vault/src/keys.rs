@@ -73,6 +73,28 @@ pub(crate) fn open_sealed(key: &[u8; 32], sealed: &[u8], aad: &[u8]) -> Option<Z
         .map(Zeroizing::new)
 }
 
+/// A 32-byte platform key kept in `dir/file`, wrapped by `kek` under
+/// `aad`: loaded, or created on first use. `reason` names the key when the
+/// file does not unwrap under this master key.
+pub(crate) fn load_or_create_wrapped(
+    dir: &Path,
+    file: &str,
+    aad: &[u8],
+    kek: &dyn KeyEncryptionKey,
+    reason: &'static str,
+) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+    let path = dir.join(file);
+    if let Some(wrapped) = fsutil::read_optional(&path)? {
+        return kek
+            .unwrap_key(&wrapped, aad)
+            .ok_or(VaultError::MasterKeyInvalid { path, reason });
+    }
+    let mut key = Zeroizing::new([0u8; 32]);
+    getrandom::fill(key.as_mut_slice()).map_err(|_| VaultError::Random)?;
+    fsutil::write_atomic(&path, &kek.wrap(&key, aad)?)?;
+    Ok(key)
+}
+
 /// A key-encryption key: wraps and unwraps DEKs. The default is a key file
 /// ([`FileMasterKey`]); a KMS or HSM can implement this trait later.
 pub trait KeyEncryptionKey: Send + Sync + fmt::Debug {

@@ -7,6 +7,7 @@
 //! master.key                 key-encryption key, 0600 (never logged, never in data backups)
 //! master.check               detects a wrong master key at open
 //! pseudonym.key              the pseudonymisation secret, wrapped by the master key
+//! credentials.key            the key sealing users' TOTP seeds, wrapped by the master key
 //! keys/<dataset>.keys.json   wrapped per-version DEKs (the crypto-shredding target)
 //! data/<dataset>/v<N>.parquet      Parquet with modular encryption under the version's DEK
 //! data/<dataset>/v<N>.profile.enc  quality profile, AES-256-GCM under the same DEK
@@ -21,6 +22,7 @@
 
 mod chunks;
 mod convert;
+mod credentials;
 mod dataset;
 mod distinct;
 mod encoding;
@@ -37,6 +39,7 @@ mod schema;
 mod shred;
 
 pub use convert::parquet_to_csv;
+pub use credentials::is_sealed_credential;
 pub use dataset::{Batches, LoadReport, VersionInfo};
 pub use encoding::{Encoding, EncodingNameError};
 pub use engine::EngineFile;
@@ -61,6 +64,7 @@ pub struct Vault {
     dir: PathBuf,
     kek: Box<dyn KeyEncryptionKey>,
     pseudonyms: pseudonym::PseudonymKey,
+    credentials: credentials::CredentialKey,
     locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
@@ -142,13 +146,35 @@ impl Vault {
             fs::create_dir_all(&p).map_err(|e| VaultError::io(&p, e))?;
         }
         let pseudonyms = pseudonym::PseudonymKey::load_or_create(&dir, kek.as_ref())?;
+        let credentials = credentials::CredentialKey::load_or_create(&dir, kek.as_ref())?;
         remove_interrupted_loads(&dir.join("data"))?;
         Ok(Self {
             dir,
             kek,
             pseudonyms,
+            credentials,
             locks: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// A login secret (a TOTP seed) of `owner` sealed for storage: only
+    /// this vault's key opens it, and only for the same owner.
+    ///
+    /// # Errors
+    /// [`VaultError::Random`] or [`VaultError::Encrypt`].
+    pub fn seal_credential(&self, owner: &str, secret: &[u8]) -> Result<Vec<u8>, VaultError> {
+        self.credentials.seal(owner, secret)
+    }
+
+    /// The login secret of `owner` from its sealed form; `None` when it was
+    /// sealed for another owner or key, or altered.
+    #[must_use]
+    pub fn open_credential(
+        &self,
+        owner: &str,
+        stored: &[u8],
+    ) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        self.credentials.open(owner, stored)
     }
 
     /// The keyed pseudonym a direct identifier is stored as (the same in

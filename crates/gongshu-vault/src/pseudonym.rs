@@ -12,8 +12,8 @@ use hmac::{KeyInit as _, Mac as _};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::keys::KeyEncryptionKey;
-use crate::{VaultError, fsutil};
+use crate::VaultError;
+use crate::keys::{KeyEncryptionKey, load_or_create_wrapped};
 
 const FILE: &str = "pseudonym.key";
 const AAD: &[u8] = b"gongshu-vault/pseudonym-key/v1";
@@ -36,19 +36,13 @@ impl PseudonymKey {
         dir: &Path,
         kek: &dyn KeyEncryptionKey,
     ) -> Result<Self, VaultError> {
-        let path = dir.join(FILE);
-        if let Some(wrapped) = fsutil::read_optional(&path)? {
-            let key = kek
-                .unwrap_key(&wrapped, AAD)
-                .ok_or(VaultError::MasterKeyInvalid {
-                    path,
-                    reason: "the pseudonymisation key does not unwrap under this master key",
-                })?;
-            return Self::keyed(&key);
-        }
-        let mut key = Zeroizing::new([0u8; 32]);
-        getrandom::fill(key.as_mut_slice()).map_err(|_| VaultError::Random)?;
-        fsutil::write_atomic(&path, &kek.wrap(&key, AAD)?)?;
+        let key = load_or_create_wrapped(
+            dir,
+            FILE,
+            AAD,
+            kek,
+            "the pseudonymisation key does not unwrap under this master key",
+        )?;
         Self::keyed(&key)
     }
 

@@ -74,8 +74,18 @@ pub async fn open_with_clock(
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("无法打开数据保管库：{e}"))?;
-    App::start(store, Arc::new(ledger), clock, AppConfig::default())
+    let app = App::start(store, Arc::new(ledger), clock, AppConfig::default())
         .await
         .and_then(|app| app.with_vault(Arc::new(vault)))
-        .map_err(|e| format!("启动失败：{}（{e}）", e.message_zh()))
+        .map_err(|e| format!("启动失败：{}（{e}）", e.message_zh()))?;
+    // Seeds stored plain by an earlier version are sealed before anyone
+    // logs in.
+    let sealed = app
+        .seal_totp_seeds()
+        .await
+        .map_err(|e| format!("启动失败：{}（{e}）", e.message_zh()))?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed TOTP seeds stored in plain");
+    }
+    Ok(app)
 }

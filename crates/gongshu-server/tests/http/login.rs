@@ -6,7 +6,11 @@ use gongshu_app::crypto::totp_at_step;
 
 use crate::support::{Auth, TestApp};
 
-crate::on_both_backends!(login_refusals_and_lockout, session_expiry_and_logout);
+crate::on_both_backends!(
+    login_refusals_and_lockout,
+    session_expiry_and_logout,
+    totp_seeds_are_sealed_at_rest_and_bound_to_their_user
+);
 
 async fn login_refusals_and_lockout(t: TestApp) {
     let admin = t.admin.clone();
@@ -184,4 +188,80 @@ async fn session_expiry_and_logout(t: TestApp) {
     assert_eq!(logouts[0].payload["actor_user"], admin.user_id.as_str());
 
     t.assert_audit_log_verifies().await;
+}
+
+/// The stored TOTP seed of `user_id`, as the database holds it.
+async fn stored_seed(t: &TestApp, user_id: &str) -> (Vec<u8>, i64) {
+    let mut tx = t.store().begin().await.unwrap();
+    let u = tx.get_user(user_id).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    (u.totp_secret, u.version)
+}
+
+/// Overwrites the stored seed behind the application's back (a tampered
+/// database, or a row written by an earlier version).
+async fn overwrite_seed(t: &TestApp, user_id: &str, seed: &[u8]) {
+    let (_, version) = stored_seed(t, user_id).await;
+    let mut tx = t.store().begin().await.unwrap();
+    tx.set_user_totp_secret(user_id, version, seed)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn totp_seeds_are_sealed_at_rest_and_bound_to_their_user(t: TestApp) {
+    // Seeds are sealed from the start: neither the bootstrap
+    // administrator's nor a new user's is in the database in plain.
+    let admin = t.login(&t.admin).await;
+    let org = t
+        .create_org(&admin, "测试县数据运营有限公司", "operator")
+        .await;
+    let user = t
+        .create_user(&admin, &org, "op.officer", &["case_officer"])
+        .await;
+    for c in [&t.admin, &user] {
+        let (stored, _) = stored_seed(&t, &c.user_id).await;
+        assert!(
+            gongshu_vault::is_sealed_credential(&stored),
+            "{}",
+            c.username
+        );
+        assert!(
+            !stored
+                .windows(c.totp_secret.len())
+                .any(|w| w == c.totp_secret),
+            "no plain seed in the row of {}",
+            c.username
+        );
+    }
+    t.login(&user).await;
+
+    // The administrator's sealed seed copied into the user's row opens for
+    // nobody: not even the administrator's own code logs the user in.
+    let (admin_sealed, _) = stored_seed(&t, &t.admin.user_id).await;
+    let (user_sealed, _) = stored_seed(&t, &user.user_id).await;
+    overwrite_seed(&t, &user.user_id, &admin_sealed).await;
+    for code in [t.fresh_code(&t.admin), t.fresh_code(&user)] {
+        let r = t.login_attempt(&user.username, &user.password, &code).await;
+        assert_eq!(r.status, 500, "fails closed: {}", r.text());
+        assert!(r.json().get("token").is_none());
+    }
+    overwrite_seed(&t, &user.user_id, &user_sealed).await;
+    t.login(&user).await;
+
+    // A plain seed (a row from before sealing) still logs in, and the
+    // start-up pass seals it, once, audited.
+    overwrite_seed(&t, &user.user_id, &user.totp_secret).await;
+    t.login(&user).await;
+    assert_eq!(t.app.seal_totp_seeds().await.unwrap(), 1);
+    let (stored, _) = stored_seed(&t, &user.user_id).await;
+    assert!(gongshu_vault::is_sealed_credential(&stored));
+    assert_ne!(stored, user_sealed, "a fresh nonce");
+    t.login(&user).await;
+    assert_eq!(t.app.seal_totp_seeds().await.unwrap(), 0, "nothing left");
+    t.assert_audit_log_verifies().await;
+    let mut tx = t.store().begin().await.unwrap();
+    let sealed = tx.count_audit_action("user.totp_sealed").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(sealed, 1);
 }
