@@ -3,21 +3,14 @@
 //! seen today in Asia/Shanghai. Workflows contribute their obligations;
 //! this module only gathers, dates and sorts them.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::NaiveDate;
 use gongshu_domain::WorkingDayCalendar;
 use gongshu_domain::deadline::{DeadlineStatus, Obligation, status};
 use serde::Serialize;
 
 use crate::{Actor, App, AppError};
 
-/// China Standard Time (UTC+8, no daylight saving): deadlines and reports
-/// are counted in local days.
-pub fn shanghai_today(now: DateTime<Utc>) -> NaiveDate {
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(cst) => now.with_timezone(&cst).date_naive(),
-        None => now.date_naive(),
-    }
-}
+pub use crate::local_time::shanghai_today;
 
 /// One inbox line.
 #[derive(Debug, Clone, Serialize)]
@@ -89,7 +82,7 @@ pub async fn inbox(app: &App, actor: &Actor) -> Result<Vec<InboxItem>, AppError>
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone as _;
+    use chrono::{TimeZone as _, Utc};
 
     use super::*;
 

@@ -20,6 +20,7 @@ pub mod error;
 pub mod evaluations;
 pub mod finance;
 pub mod inbox;
+pub mod local_time;
 mod memo;
 pub mod orgs;
 pub mod portal;

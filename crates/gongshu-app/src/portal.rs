@@ -276,7 +276,7 @@ pub async fn portal(app: &App) -> Result<Portal, AppError> {
         .map(|r| Disclosure {
             title: r.doc.title,
             year: r.year,
-            generated_on: (r.generated_at + chrono::TimeDelta::hours(8)).date_naive(),
+            generated_on: shanghai_today(r.generated_at),
             sha256: r.sha256,
             id: r.id,
         })

@@ -59,12 +59,9 @@ pub use scenarios::{
     review_plan, submit_plan,
 };
 
-/// Today's date in Asia/Shanghai (UTC+8, no daylight saving).
+/// Today's date in Asia/Shanghai by the app's clock.
 fn today(app: &App) -> NaiveDate {
-    let now = app.clock().now();
-    now.checked_add_signed(chrono::TimeDelta::hours(8))
-        .unwrap_or(now)
-        .date_naive()
+    crate::local_time::shanghai_today(app.clock().now())
 }
 
 fn calendar() -> Result<WorkingDayCalendar, AppError> {

@@ -83,11 +83,6 @@ pub(crate) async fn form_actor(
     Ok(ctx.actor)
 }
 
-/// A UTC instant as Beijing wall time (Beijing keeps UTC+8 all year).
-pub(crate) fn beijing(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
-    at.naive_utc() + chrono::TimeDelta::hours(8)
-}
-
 /// An error page with the error's HTTP status and Chinese message.
 pub(crate) fn error_page(title: &str, e: &gongshu_app::AppError) -> Response {
     let mut resp = render(

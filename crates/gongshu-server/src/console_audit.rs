@@ -6,13 +6,14 @@
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::NaiveDate;
 use gongshu_app::audit_inspect::{self, InspectQuery};
+use gongshu_app::local_time::{shanghai_midnight, shanghai_wall};
 use minijinja::context;
 use serde::Deserialize;
 
 use crate::auth::{SESSION_COOKIE, cookie};
-use crate::console::{beijing, error_page, render};
+use crate::console::{error_page, render};
 use crate::state::AppState;
 
 /// Records shown at most (newest first).
@@ -28,12 +29,6 @@ pub(crate) struct AuditPageQuery {
 
 fn given(v: Option<&String>) -> Option<&str> {
     v.map(|s| s.trim()).filter(|s| !s.is_empty())
-}
-
-/// Beijing midnight starting `day`, as UTC (Beijing keeps UTC+8 all year).
-fn beijing_midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
-    let midnight = day.and_hms_opt(0, 0, 0)?;
-    Some(midnight.checked_sub_signed(TimeDelta::hours(8))?.and_utc())
 }
 
 /// The filter as the log is queried, or the Chinese messages of what was
@@ -61,9 +56,9 @@ fn query(q: &AuditPageQuery) -> Result<InspectQuery, Vec<String>> {
     Ok(InspectQuery {
         action: given(q.action.as_ref()).map(str::to_owned),
         org: given(q.org.as_ref()).map(str::to_owned),
-        from: from.and_then(beijing_midnight),
+        from: from.and_then(shanghai_midnight),
         // The until day is included: the filter ends at the next midnight.
-        until: until.and_then(|d| d.succ_opt()).and_then(beijing_midnight),
+        until: until.and_then(|d| d.succ_opt()).and_then(shanghai_midnight),
         limit: Some(SHOWN),
         newest_first: true,
         ..InspectQuery::default()
@@ -110,7 +105,7 @@ pub(crate) async fn audit_page(
     let rows: Vec<minijinja::Value> = records
         .iter()
         .map(|r| {
-            let at = beijing(r.occurred_at);
+            let at = shanghai_wall(r.occurred_at);
             context! {
                 index => r.index,
                 occurred_at => at.format("%Y-%m-%d %H:%M:%S").to_string(),

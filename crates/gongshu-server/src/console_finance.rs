@@ -32,8 +32,8 @@ async fn actor(
 }
 
 fn shanghai_year(state: &AppState) -> i64 {
-    let now = state.app.clock().now() + chrono::TimeDelta::hours(8);
-    i64::from(chrono::Datelike::year(&now.date_naive()))
+    let today = gongshu_app::local_time::shanghai_today(state.app.clock().now());
+    i64::from(chrono::Datelike::year(&today))
 }
 
 /// The price form as entered, with its errors by field.
@@ -197,7 +197,7 @@ async fn page(
 /// `GET /console/finance`.
 pub(crate) async fn finance_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let last_month = gongshu_domain::accounting::Month::of(
-        (state.app.clock().now() + chrono::TimeDelta::hours(8)).date_naive(),
+        gongshu_app::local_time::shanghai_today(state.app.clock().now()),
     );
     let previous = gongshu_domain::accounting::Month::of(
         last_month
@@ -335,7 +335,7 @@ fn report_page(r: &ReportView, back: &str, xlsx: &str) -> Response {
         "report.html",
         context! {
             r => r, sections => sections, back => back, xlsx => xlsx,
-            generated => (r.generated_at + chrono::TimeDelta::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
+            generated => gongshu_app::local_time::shanghai_wall(r.generated_at).format("%Y-%m-%d %H:%M").to_string(),
         },
     )
 }

@@ -132,7 +132,7 @@ async fn page(
                 valid_until => c.valid_until.to_string(), revoked => c.revoked_at.is_some(),
             }).collect::<Vec<_>>(),
             calls => calls.iter().take(50).map(|c| context! {
-                product => product_name(&c.product_id), called_at => (c.called_at + chrono::TimeDelta::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string(),
+                product => product_name(&c.product_id), called_at => gongshu_app::local_time::shanghai_wall(c.called_at).format("%Y-%m-%d %H:%M:%S").to_string(),
                 scenario => c.scenario, units => c.units, price => yuan(c.price_fen),
             }).collect::<Vec<_>>(),
             calls_total => calls.len(),
@@ -322,7 +322,7 @@ pub(crate) async fn key_submit(
         Ok(k) => {
             let key = context! {
                 secret => k.key,
-                expires => (k.expires_at + chrono::TimeDelta::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
+                expires => gongshu_app::local_time::shanghai_wall(k.expires_at).format("%Y-%m-%d %H:%M").to_string(),
             };
             let mut resp = page(
                 &state,

@@ -56,7 +56,7 @@ fn parties_ctx(r: &ReviewView, names: &HashMap<String, String>) -> Vec<minijinja
                 roles => p.role_labels.join("、"),
                 verdict => p.decision.as_ref().map(|d| if d.verdict == "approve" { "同意" } else { "驳回" }),
                 reason => p.decision.as_ref().and_then(|d| d.reason.clone()),
-                decided_on => p.decision.as_ref().map(|d| (d.decided_at + chrono::TimeDelta::hours(8)).format("%Y-%m-%d %H:%M").to_string()),
+                decided_on => p.decision.as_ref().map(|d| gongshu_app::local_time::shanghai_wall(d.decided_at).format("%Y-%m-%d %H:%M").to_string()),
             }
         })
         .collect()
@@ -86,7 +86,7 @@ fn item_ctx(
         detail => detail,
         applicant => names.get(&r.applicant_org).cloned().unwrap_or_default(),
         co_signer => r.co_signer_org.as_ref().and_then(|o| names.get(o).cloned()),
-        submitted_on => (r.submitted_at + chrono::TimeDelta::hours(8)).format("%Y-%m-%d").to_string(),
+        submitted_on => gongshu_app::local_time::shanghai_today(r.submitted_at).to_string(),
         status => r.status_label,
         parties => parties_ctx(r, names),
         can_decide => can_decide(r, actor, kind == "data-demands"),

@@ -48,6 +48,10 @@ pub struct LoginState {
     pub totp_last_step: Option<i64>,
 }
 
+/// The columns of a [`UserRow`], in its field order.
+const USER_COLUMNS: &str = "id, org_id, username, display_name, password_hash, totp_secret, \
+    totp_last_step, failed_logins, locked_until, status, created_at, version";
+
 impl StoreTx {
     /// Inserts a user as given
     pub async fn insert_user(&mut self, row: &UserRow) -> Result<(), StoreError> {
@@ -82,14 +86,9 @@ impl StoreTx {
     /// Fetches one user by id
     pub async fn get_user(&mut self, id: &str) -> Result<Option<UserRow>, StoreError> {
         let row = on_conn!(self, |conn| {
-            sqlx::query_as(
-                r#"
-                SELECT id, org_id, username, display_name, password_hash, totp_secret,
-                       totp_last_step, failed_logins, locked_until, status, created_at, version
-                FROM users
-                WHERE id = $1
-                "#,
-            )
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+            )))
             .bind(id)
             .fetch_optional(conn)
             .await?
@@ -103,14 +102,9 @@ impl StoreTx {
         username: &str,
     ) -> Result<Option<UserRow>, StoreError> {
         let row = on_conn!(self, |conn| {
-            sqlx::query_as(
-                r#"
-                SELECT id, org_id, username, display_name, password_hash, totp_secret,
-                       totp_last_step, failed_logins, locked_until, status, created_at, version
-                FROM users
-                WHERE username = $1
-                "#,
-            )
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+            )))
             .bind(username)
             .fetch_optional(conn)
             .await?
@@ -121,15 +115,9 @@ impl StoreTx {
     /// Lists the users of one organisation, oldest first (`created_at`, `id`)
     pub async fn list_users_by_org(&mut self, org_id: &str) -> Result<Vec<UserRow>, StoreError> {
         let rows = on_conn!(self, |conn| {
-            sqlx::query_as(
-                r#"
-                SELECT id, org_id, username, display_name, password_hash, totp_secret,
-                       totp_last_step, failed_logins, locked_until, status, created_at, version
-                FROM users
-                WHERE org_id = $1
-                ORDER BY created_at, id
-                "#,
-            )
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 ORDER BY created_at, id"
+            )))
             .bind(org_id)
             .fetch_all(conn)
             .await?
@@ -173,14 +161,9 @@ impl StoreTx {
     /// Every user, oldest first (`created_at`, `id`)
     pub async fn list_users(&mut self) -> Result<Vec<UserRow>, StoreError> {
         let rows = on_conn!(self, |conn| {
-            sqlx::query_as(
-                r#"
-                SELECT id, org_id, username, display_name, password_hash, totp_secret,
-                       totp_last_step, failed_logins, locked_until, status, created_at, version
-                FROM users
-                ORDER BY created_at, id
-                "#,
-            )
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {USER_COLUMNS} FROM users ORDER BY created_at, id"
+            )))
             .fetch_all(conn)
             .await?
         });

@@ -251,12 +251,9 @@ impl From<AgreementRow> for AgreementView {
     }
 }
 
-/// Today's date in Asia/Shanghai (UTC+8, no daylight saving).
+/// Today's date in Asia/Shanghai by the app's clock.
 pub(crate) fn today(app: &App) -> NaiveDate {
-    let now = app.clock().now();
-    now.checked_add_signed(chrono::TimeDelta::hours(8))
-        .unwrap_or(now)
-        .date_naive()
+    crate::local_time::shanghai_today(app.clock().now())
 }
 
 pub(crate) fn calendar() -> Result<WorkingDayCalendar, AppError> {

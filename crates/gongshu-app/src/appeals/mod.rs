@@ -105,7 +105,7 @@ pub(crate) fn calendar() -> Result<WorkingDayCalendar, AppError> {
 
 /// Today in Asia/Shanghai by the app's clock.
 pub(crate) fn today(app: &App) -> NaiveDate {
-    crate::inbox::shanghai_today(app.clock().now())
+    crate::local_time::shanghai_today(app.clock().now())
 }
 
 /// Whether `actor` belongs to one of the supervising organisations.

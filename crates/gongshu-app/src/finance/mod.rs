@@ -65,12 +65,9 @@ pub fn schedule_zh(s: &gongshu_domain::pricing::PriceSchedule, unit: &str) -> St
         .join("，")
 }
 
-/// Today's date in Asia/Shanghai (UTC+8, no daylight saving).
+/// Today's date in Asia/Shanghai by the app's clock.
 pub(crate) fn today(app: &App) -> NaiveDate {
-    let now = app.clock().now();
-    now.checked_add_signed(chrono::TimeDelta::hours(8))
-        .unwrap_or(now)
-        .date_naive()
+    crate::local_time::shanghai_today(app.clock().now())
 }
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> AppError {

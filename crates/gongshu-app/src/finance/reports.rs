@@ -135,14 +135,13 @@ pub struct ReportView {
 
 fn view(row: &FinanceReportRow) -> Result<ReportView, AppError> {
     let doc: ReportDoc = serde_json::from_str(&row.content).map_err(internal)?;
-    let generated_local = row.generated_at + chrono::TimeDelta::hours(8);
     Ok(ReportView {
         id: row.id.clone(),
         kind: row.kind.clone(),
         year: row.year,
         sha256: row.sha256.clone(),
         generated_at: row.generated_at,
-        late: generated_local.date_naive() > doc.due_on,
+        late: crate::local_time::shanghai_today(row.generated_at) > doc.due_on,
         doc,
     })
 }

@@ -68,7 +68,7 @@ pub async fn relicensing_signals(app: &App, actor: &Actor) -> Result<Vec<AlertVi
     let facts: Vec<CallFact> = calls
         .iter()
         .map(|c| {
-            let local = c.called_at + TimeDelta::hours(8);
+            let local = crate::local_time::shanghai_wall(c.called_at);
             CallFact {
                 subscription: c.subscription_id.clone(),
                 day: c.call_day,

@@ -308,8 +308,7 @@ async fn limit(app: &App, c: &Cleared, def: &ProductDefinition) -> Result<(), Ap
         let midnight = c
             .today
             .succ_opt()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|m| m.and_utc() - chrono::TimeDelta::hours(8));
+            .and_then(crate::local_time::shanghai_midnight);
         let secs = midnight.map_or(3600, |m| (m - now).num_seconds().max(1));
         return Err(AppError::RateLimited {
             code: "product.quota_exhausted",

@@ -110,8 +110,7 @@ async fn session(
 /// When the earliest-ending grant ends: midnight after its last day, UTC+8.
 fn access_end(views: &[SandboxTable]) -> Option<DateTime<Utc>> {
     let last = views.iter().map(|v| v.valid_until).min()?;
-    let midnight = last.succ_opt()?.and_hms_opt(0, 0, 0)?;
-    Some(DateTime::<Utc>::from_naive_utc_and_offset(midnight, Utc) - chrono::TimeDelta::hours(8))
+    crate::local_time::shanghai_midnight(last.succ_opt()?)
 }
 
 fn event(action: &'static str, actor: &Actor, views: &[SandboxTable], facts: &Facts) -> AuditEvent {

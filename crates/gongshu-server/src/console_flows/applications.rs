@@ -5,7 +5,6 @@
 //! (S-3.3.2b). The parties decide on the joint-review page
 //! (`/console/reviews`).
 
-use chrono::TimeDelta;
 use gongshu_app::reviews::{self, DataDemandView, MarketEntryView};
 use gongshu_app::{Actor, App, AppError};
 use gongshu_domain::{OrgKind, Sector};
@@ -78,7 +77,7 @@ pub(super) const AREA: Area = Area {
 };
 
 fn shanghai(t: chrono::DateTime<chrono::Utc>) -> String {
-    (t + TimeDelta::hours(8)).format("%Y-%m-%d").to_string()
+    gongshu_app::local_time::shanghai_today(t).to_string()
 }
 
 fn demand_item(d: &DataDemandView, l: &Lookup, actor: &Actor) -> Item {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, NaiveDateTime, SecondsFormat, TimeDelta};
+use chrono::{NaiveDate, NaiveDateTime, SecondsFormat};
 use serde_json::{Map, Value};
 
 use super::spec::{Command, Kind};
@@ -32,14 +32,14 @@ fn split_list(raw: &str) -> Vec<String> {
 
 /// A Beijing wall time (`2026-03-02T09:30` from a `datetime-local`
 /// control, or typed with a space, seconds optional) as an RFC 3339 UTC
-/// instant. Beijing keeps no daylight saving time: always UTC+8.
+/// instant.
 fn beijing_instant(raw: &str) -> Option<String> {
     let normalised = raw.replacen(' ', "T", 1);
     let local = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(&normalised, f).ok())?;
-    let utc = local.checked_sub_signed(TimeDelta::hours(8))?;
-    Some(utc.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true))
+    let utc = gongshu_app::local_time::from_shanghai_wall(local)?;
+    Some(utc.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
 /// Puts `value` at the dotted `name` inside `root`.

@@ -6,7 +6,7 @@
 //! those they are concerned in or recorded.
 
 use gongshu_app::appeals::{self, IncidentView};
-use gongshu_app::inbox::shanghai_today;
+use gongshu_app::local_time::{shanghai_today, shanghai_wall};
 use gongshu_app::{Actor, App, AppError};
 use gongshu_domain::inspection::{IncidentCategory, IncidentSeverity};
 use gongshu_domain::{OrgKind, Role};
@@ -101,7 +101,7 @@ fn item(i: &IncidentView, actor: &Actor, l: &Lookup) -> Item {
     };
     it.fact("事件涉及单位", l.org(&i.concerned_org));
     it.fact("登记单位", l.org(&i.recorded_by_org));
-    let discovered = crate::console::beijing(i.discovered_at);
+    let discovered = shanghai_wall(i.discovered_at);
     it.fact("发现时间", discovered.format("%Y-%m-%d %H:%M").to_string());
     it.fact("登记日期", shanghai_today(i.recorded_at).to_string());
     it.fact("受影响的数据", i.affected_data.clone());

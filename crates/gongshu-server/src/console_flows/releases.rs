@@ -5,8 +5,8 @@
 //! are shown to the reviewers only (they are what is reviewed); the
 //! requester downloads them once approved.
 
-use chrono::TimeDelta;
 use gongshu_app::egress::{self, ReleaseView};
+use gongshu_app::local_time::shanghai_wall;
 use gongshu_app::{Actor, App, AppError};
 use gongshu_domain::OrgKind;
 use serde_json::{Value, json};
@@ -73,7 +73,7 @@ fn item(r: &ReleaseView, l: &Lookup, actor: &Actor) -> Item {
     it.fact("申请机构", l.org(&r.requester_org));
     it.fact(
         "提交时间",
-        (r.created_at + TimeDelta::hours(8))
+        shanghai_wall(r.created_at)
             .format("%Y-%m-%d %H:%M")
             .to_string(),
     );
