@@ -6,7 +6,7 @@
 
 use chrono::TimeDelta;
 
-use crate::console_flows::visible;
+use crate::console_flows::{Supervised, supervised, visible};
 use crate::support::{Auth, Session, TestApp};
 
 crate::on_both_backends!(the_audit_page_names_actors_and_filters_by_org_and_day);
@@ -38,12 +38,11 @@ fn rows(html: &str) -> Vec<String> {
 
 async fn the_audit_page_names_actors_and_filters_by_org_and_day(t: TestApp) {
     let admin = t.login(&t.admin).await;
-    let bureau_org = t
-        .create_org(&admin, "测试县数据管理局", "data_bureau")
-        .await;
-    let operator_org = t
-        .create_org(&admin, "测试县数据运营有限公司", "operator")
-        .await;
+    let Supervised {
+        bureau: bureau_org,
+        operator: operator_org,
+        ..
+    } = supervised(&t, &admin).await;
     let reviewer = t
         .create_user(&admin, &bureau_org, "db.reviewer", &["reviewer"])
         .await;

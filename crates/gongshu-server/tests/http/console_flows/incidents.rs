@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use super::{offers, page, post_form, visible};
+use super::{Supervised, offers, page, post_form, supervised, visible};
 use crate::support::{Auth, Session, TestApp};
 
 crate::on_both_backends!(an_incident_runs_through_the_console_forms);
@@ -29,15 +29,11 @@ const LEAK: &str = "数据泄露（较大）：测试县数据运营有限公司
 
 async fn an_incident_runs_through_the_console_forms(t: TestApp) {
     let admin = t.login(&t.admin).await;
-    let bureau_org = t
-        .create_org(&admin, "测试县数据管理局", "data_bureau")
-        .await;
-    let operator_org = t
-        .create_org(&admin, "测试县数据运营有限公司", "operator")
-        .await;
-    let participant_org = t
-        .create_org(&admin, "测试数据科技有限公司", "participant")
-        .await;
+    let Supervised {
+        bureau: bureau_org,
+        operator: operator_org,
+        participant: participant_org,
+    } = supervised(&t, &admin).await;
     let bureau = t
         .user_session(&admin, &bureau_org, "db.officer", &["case_officer"])
         .await;

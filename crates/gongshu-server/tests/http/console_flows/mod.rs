@@ -18,6 +18,26 @@ mod terminations;
 
 use crate::support::{Auth, Resp, Session, TestApp};
 
+/// The data bureau, the operator and a participant of the supervision
+/// pages, created with the names the pages are checked against.
+pub struct Supervised {
+    pub bureau: String,
+    pub operator: String,
+    pub participant: String,
+}
+
+pub async fn supervised(t: &TestApp, admin: &Session) -> Supervised {
+    Supervised {
+        bureau: t.create_org(admin, "测试县数据管理局", "data_bureau").await,
+        operator: t
+            .create_org(admin, "测试县数据运营有限公司", "operator")
+            .await,
+        participant: t
+            .create_org(admin, "测试数据科技有限公司", "participant")
+            .await,
+    }
+}
+
 /// Percent-encodes every byte outside the unreserved set.
 pub fn encode(text: &str) -> String {
     text.bytes()
