@@ -24,6 +24,7 @@ mod appeal;
 mod dispute;
 mod incident;
 mod inspection;
+mod inspection_change;
 mod inspection_view;
 mod sample;
 
@@ -50,10 +51,13 @@ pub use incident::{
     get_incident, list_incidents, record_incident,
 };
 pub use inspection::{
-    CloseInspection, FindingView, FlagView, InspectionView, NewFinding, NewFlag, NewInspection,
-    Rectification, ReopenFinding, ReopenInspection, SampleSpec, SampleView, add_finding,
-    close_inspection, flag_behaviour, get_inspection, list_inspections, open_inspection,
-    rectify_finding, reopen_finding, reopen_inspection,
+    FindingView, FlagView, InspectionView, NewInspection, SampleSpec, SampleView, get_inspection,
+    list_inspections, open_inspection,
+};
+pub use inspection_change::{
+    CloseInspection, NewFinding, NewFlag, Rectification, ReopenFinding, ReopenInspection,
+    add_finding, close_inspection, flag_behaviour, rectify_finding, reopen_finding,
+    reopen_inspection,
 };
 
 /// A refusal by rule (409).
