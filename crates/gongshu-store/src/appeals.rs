@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 
+use crate::error::cas;
 use crate::store::on_conn;
 use crate::{StoreError, StoreTx, micros};
 
@@ -94,14 +95,6 @@ const APPEAL_COLUMNS: &str = "id, appellant_org, filed_by, filed_at, subject_kin
 const DISPUTE_COLUMNS: &str = "id, raised_by_org, raised_by, raised_at, against_org, subject, \
      description, due_on, status, assessment_body, assessment_commissioned_on, \
      assessment_report_ref, assessment_reported_on, outcome, resolved_by, resolved_at, version";
-
-pub(crate) fn cas(rows: u64) -> Result<(), StoreError> {
-    if rows == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict)
-    }
-}
 
 impl StoreTx {
     /// Runs a SELECT built from this module's fixed fragments, binding

@@ -275,3 +275,14 @@ fn unique_what(db: &dyn DatabaseError) -> String {
         .map_or(message, |(_, what)| what)
         .to_owned()
 }
+
+/// The outcome of a compare-and-set UPDATE (`… WHERE id = ? AND version =
+/// ?`): exactly one row changed, or the version moved on (or the row is
+/// gone) and the caller lost the race.
+pub(crate) fn cas(rows_changed: u64) -> Result<(), StoreError> {
+    if rows_changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::appeals::cas;
+use crate::error::cas;
 use crate::store::on_conn;
 use crate::{StoreError, StoreTx, micros};
 
