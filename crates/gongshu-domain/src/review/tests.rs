@@ -1,6 +1,7 @@
 use chrono::TimeZone as _;
 
 use super::*;
+use crate::DomainError as _;
 
 /// The pinned transition table (STYLE.md §3.4). To update after an
 /// intended change: run the test, copy the printed table into
