@@ -11,8 +11,6 @@ use chrono::Datelike as _;
 use gongshu_app::orgs::NewOrganisation;
 use gongshu_app::users::NewUser;
 use gongshu_app::{Actor, App, AppError};
-use gongshu_ledger::note::NoteVerifier;
-use gongshu_ledger::verify::{verify_log_dir, verify_payloads};
 use gongshu_server::ServerConfig;
 
 use crate::cli::DemoArgs;
@@ -623,62 +621,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         }
     }
 
-    println!("13. 数据管理部门检查审计日志");
-    let records = gongshu_app::audit_inspect::list(&app, &inspector.actor, &Default::default())
-        .await
-        .map_err(e)?;
-    let sample =
-        gongshu_app::audit_inspect::sample(&app, &inspector.actor, &Default::default(), 5, 2026)
-            .await
-            .map_err(e)?;
-    let denied = gongshu_app::audit_inspect::list(
-        &app,
-        &inspector.actor,
-        &gongshu_app::audit_inspect::InspectQuery {
-            action: Some("authz.denied".into()),
-            limit: Some(500),
-            ..Default::default()
-        },
-    )
-    .await
-    .map_err(e)?
-    .len();
-    println!(
-        "  · 检索到 {} 条记录（按操作筛选：越权拒绝 {denied} 条），随机抽查 {} 条",
-        records.len(),
-        sample.len()
-    );
-    let first = records
-        .last()
-        .map_or(0, |r| u64::try_from(r.index).unwrap_or(0));
-    let receipt = gongshu_app::audit_inspect::receipt(&app, &inspector.actor, first)
-        .await
-        .map_err(e)?;
-    let vk = NoteVerifier::parse(&app.ledger().vkey()).map_err(|e| e.to_string())?;
-    let ok = gongshu_ledger::Receipt::parse(&receipt)
-        .map_err(|e| e.to_string())?
-        .verify(&vk, None)
-        .map_err(|e| e.to_string())?;
-    println!(
-        "  · 第 {} 条记录的回执离线校验通过（日志规模 {}）",
-        ok.index, ok.size
-    );
-
-    println!("14. 离线校验整个审计日志");
-    let ledger = Arc::clone(app.ledger());
-    tokio::task::spawn_blocking(move || ledger.sync())
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-    let audit_dir = cfg.audit_dir();
-    let report = verify_log_dir(&audit_dir.join("log"), &vk, None, None, &mut |_, _| {})
-        .map_err(|e| e.to_string())?;
-    let payloads =
-        verify_payloads(&audit_dir, report.checkpoint.size).map_err(|e| e.to_string())?;
-    println!(
-        "  · 校验通过：{} 条记录，{payloads} 条载荷承诺一致",
-        report.checkpoint.size
-    );
+    crate::demo_audit::inspect_and_verify(&app, &inspector.actor, &cfg.audit_dir()).await?;
     println!(
         "  · 命令行复核：gongshu audit verify --data-dir {}",
         data_dir.display()

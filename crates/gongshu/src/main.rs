@@ -6,6 +6,7 @@ mod bench_cmd;
 mod cli;
 mod county;
 mod dataset_cmd;
+mod demo_audit;
 mod demo_catalog;
 mod demo_cmd;
 mod demo_data;
