@@ -16,8 +16,10 @@ use crate::auth::{SESSION_COOKIE, cookie};
 use crate::console::{error_page, render};
 use crate::state::AppState;
 
-/// Records shown at most (newest first).
+/// Records shown per page (newest first).
 const SHOWN: u32 = 200;
+/// Pages reachable by paging (2 000 000 records); older ones by filter.
+const MAX_PAGE: u32 = 10_000;
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct AuditPageQuery {
@@ -25,6 +27,8 @@ pub(crate) struct AuditPageQuery {
     org: Option<String>,
     from: Option<String>,
     until: Option<String>,
+    /// 0 for the newest records, 1 for the page before, …
+    page: Option<String>,
 }
 
 fn given(v: Option<&String>) -> Option<&str> {
@@ -50,6 +54,16 @@ fn query(q: &AuditPageQuery) -> Result<InspectQuery, Vec<String>> {
     {
         errors.push("截止日期不能早于起始日期".to_owned());
     }
+    let page = match given(q.page.as_ref()) {
+        None => 0,
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(p) if p <= MAX_PAGE => p,
+            _ => {
+                errors.push(format!("页码应为 0 至 {MAX_PAGE} 的整数"));
+                0
+            }
+        },
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -60,6 +74,7 @@ fn query(q: &AuditPageQuery) -> Result<InspectQuery, Vec<String>> {
         // The until day is included: the filter ends at the next midnight.
         until: until.and_then(|d| d.succ_opt()).and_then(shanghai_midnight),
         limit: Some(SHOWN),
+        offset: Some(page * SHOWN),
         newest_first: true,
         ..InspectQuery::default()
     })
@@ -78,14 +93,14 @@ pub(crate) async fn audit_page(
         return Redirect::to("/login").into_response();
     };
     let actor = &ctx.actor;
-    let (records, errors) = match query(&q) {
+    let (records, errors, page) = match query(&q) {
         Ok(filter) => match audit_inspect::list(&state.app, actor, &filter).await {
-            Ok(r) => (r, Vec::new()),
+            Ok(r) => (r, Vec::new(), filter.offset.unwrap_or(0) / SHOWN),
             Err(e) => return error_page("无法查看审计记录", &e),
         },
         // Nothing is listed for a filter entered wrongly (the permission is
         // still checked by listing nothing below).
-        Err(errors) => (Vec::new(), errors),
+        Err(errors) => (Vec::new(), errors, 0),
     };
     let names = match audit_inspect::names(&state.app, actor, &records).await {
         Ok(n) => n,
@@ -126,6 +141,9 @@ pub(crate) async fn audit_page(
             orgs => orgs,
             errors => errors,
             shown => SHOWN,
+            page => page,
+            older => records.len() == SHOWN as usize,
+            org => q.org,
         },
     )
 }
@@ -149,6 +167,18 @@ mod tests {
         assert_eq!(f.until.unwrap().to_rfc3339(), "2026-03-02T16:00:00+00:00");
         let f = query(&q(" ", "")).unwrap();
         assert!(f.from.is_none() && f.until.is_none());
+    }
+
+    #[test]
+    fn a_page_is_an_offset_of_whole_pages_and_bounded() {
+        let mut q = q("", "");
+        q.page = Some("2".into());
+        assert_eq!(query(&q).unwrap().offset, Some(2 * SHOWN));
+        for bad in ["-1", "二", "10001"] {
+            q.page = Some(bad.into());
+            let e = query(&q).unwrap_err();
+            assert!(e[0].contains("页码"), "{bad}: {e:?}");
+        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The audit inspection page (`/console/audit`, S-3.3.2d): the data
 //! bureau's reviewer reads the newest records first, in Beijing time, with
 //! who acted and on what by name; filters by acting organisation and by
-//! Beijing dates (both days included); a malformed date is named and lists
-//! nothing; any other role is refused. Test clock: 2026-03-02 09:00 Beijing.
+//! Beijing dates (both days included), page by page; a malformed date is
+//! named and lists nothing; any other role is refused. Test clock: 2026-03-02 09:00 Beijing.
 
 use chrono::TimeDelta;
 
@@ -126,5 +126,31 @@ async fn the_audit_page_names_actors_and_filters_by_org_and_day(t: TestApp) {
     assert!(html.contains("“起始日期”应为日期"), "{html}");
     assert!(shown_indices(&html).is_empty());
     assert!(html.contains("没有符合条件的记录"));
+
+    // More than a page of the operator's records: the newest page offers
+    // the older one, which holds only older records and offers the way
+    // back, with the filter kept.
+    let s = t.login(&operator).await;
+    for _ in 0..210 {
+        t.get("/console/audit", Auth::CookieNoCsrf(&s))
+            .await
+            .expect(403);
+    }
+    let newest = audit_page(&t, &reviewer, &format!("?org={operator_org}")).await;
+    let first = shown_indices(&newest);
+    assert_eq!(first.len(), 200);
+    assert!(newest.contains("更早的记录") && !newest.contains("较新的记录"));
+    assert!(newest.contains(&format!("name=\"org\" value=\"{operator_org}\"")));
+    let older = audit_page(&t, &reviewer, &format!("?org={operator_org}&page=1")).await;
+    let second = shown_indices(&older);
+    assert!(!second.is_empty() && second.len() < 200, "{}", second.len());
+    let oldest_shown = first.iter().min().copied().unwrap_or_default();
+    assert!(second.iter().all(|i| *i < oldest_shown));
+    assert!(older.contains("较新的记录") && !older.contains("更早的记录"));
+    assert!(
+        rows(&older)
+            .iter()
+            .all(|r| r.contains("测试县数据运营有限公司"))
+    );
     t.assert_audit_log_verifies().await;
 }
